@@ -1,0 +1,61 @@
+"""All of graphcdm's oslo.config options, in one place.
+
+Each group lives in a module of its own (``neo4j``, ``notifications``,
+``nova``, ``sync``, ``graph``, ``metrics``); :func:`list_opts` is the
+``oslo.config.opts`` entry point used by ``oslo-config-generator`` and
+:func:`load` is what every command calls to read files and environment.
+"""
+
+from __future__ import annotations
+
+import os
+
+from oslo_config import cfg
+
+from graphcdm.conf import graph, metrics, neo4j, notifications, nova, sync
+
+CONF = cfg.CONF
+
+_MODULES = (neo4j, notifications, nova, sync, graph, metrics)
+
+for _module in _MODULES:
+    CONF.register_opts(_module.OPTS, group=_module.GROUP)
+
+#: environment variable -> (group, option). The environment wins over files
+#: because containers and test harnesses configure through it.
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "GRAPHCDM_NEO4J_URI": ("neo4j", "uri"),
+    "GRAPHCDM_NEO4J_USER": ("neo4j", "user"),
+    "GRAPHCDM_NEO4J_PASSWORD": ("neo4j", "password"),
+    "GRAPHCDM_NEO4J_DATABASE": ("neo4j", "database"),
+    "GRAPHCDM_TRANSPORT_URL": ("notifications", "transport_url"),
+}
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    """Return the options per group, for oslo-config-generator."""
+    return [(m.GROUP, list(m.OPTS)) for m in _MODULES]
+
+
+def load(config_files: list[str] | None = None, conf: cfg.ConfigOpts = CONF) -> cfg.ConfigOpts:
+    """Read config files (or the default locations) and apply env overrides.
+
+    Safe to call more than once (tests do): the second call re-reads.
+    """
+    conf.reset()
+    args: list[str] = []
+    for path in config_files or []:
+        args += ["--config-file", path]
+    conf(args=args, project="graphcdm", default_config_files=None if not config_files else [],
+         validate_default_values=True)
+    apply_env(conf)
+    return conf
+
+
+def apply_env(conf: cfg.ConfigOpts = CONF, environ: dict[str, str] | None = None) -> None:
+    """Apply the GRAPHCDM_* environment overrides (see :data:`ENV_OVERRIDES`)."""
+    environ = os.environ if environ is None else environ
+    for var, (group, name) in ENV_OVERRIDES.items():
+        value = environ.get(var)
+        if value is not None and value != "":
+            conf.set_override(name, value, group=group)

@@ -1,0 +1,31 @@
+"""[notifications]: how the listener reads nova's notifications."""
+
+from oslo_config import cfg
+
+GROUP = "notifications"
+
+OPTS = [
+    cfg.StrOpt("transport_url", default="rabbit://guest:guest@127.0.0.1:5672/", secret=True,
+               help="oslo.messaging transport URL of nova's notification bus. "
+                    "Env: GRAPHCDM_TRANSPORT_URL. Its password is never logged."),
+    cfg.StrOpt("exchange", default="nova",
+               help="Exchange nova publishes notifications on."),
+    cfg.ListOpt("topics", default=["versioned_notifications", "notifications"],
+                help="Notification topics to listen to: nova's versioned topic and the "
+                     "legacy one. Listen to both; duplicates are harmless."),
+    cfg.StrOpt("pool", default="graphcdm",
+               help="Listener pool name: graphcdm gets its own queue per topic, so it "
+                    "does not steal messages from Watcher or other consumers. Every "
+                    "graphcdm process of one deployment uses the same pool."),
+    cfg.IntOpt("batch_size", default=500, min=1,
+               help="Most notifications applied in one Neo4j transaction."),
+    cfg.FloatOpt("batch_timeout", default=0.2, min=0.0,
+                 help="Seconds to wait for a batch to fill before applying what came."),
+    cfg.IntOpt("executor_threads", default=4, min=1,
+               help="Threads the oslo.messaging executor uses to run batches."),
+    cfg.StrOpt("dead_letter_file", default="",
+               help="If set, rejected (malformed) notifications are appended to this "
+                    "JSON Lines file, which 'graphcdm replay' can read after a fix."),
+    cfg.IntOpt("max_payload_bytes", default=1048576, min=1024,
+               help="Notifications larger than this are rejected unread."),
+]
