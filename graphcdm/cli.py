@@ -12,13 +12,14 @@ import logging
 
 import click
 
-#: sub-command name -> "module:attribute" under graphcdm.commands
-COMMANDS: dict[str, str] = {
-    "neo4j": "neo4j:neo4j",
-    "replay": "graph:replay",
-    "export": "graph:export",
-    "reset": "graph:reset",
-    "purge-tombstones": "graph:purge_tombstones",
+#: sub-command name -> ("module:attribute" under graphcdm.commands, one-line help).
+#: The line is here so that ``graphcdm --help`` lists commands without importing them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "neo4j": ("neo4j:neo4j", "Run a local Neo4j 5.26 server from Maven Central."),
+    "replay": ("graph:replay", "Apply notifications from files, exactly as the listener would."),
+    "export": ("graph:export", "Print the graph as canonical JSON."),
+    "reset": ("graph:reset", "Empty the graph (constraints and indexes stay)."),
+    "purge-tombstones": ("graph:purge_tombstones", "Delete delete-tombstones past their age."),
 }
 
 
@@ -29,11 +30,16 @@ class LazyGroup(click.Group):
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
             return None
-        module, attr = target.split(":")
+        module, attr = entry[0].split(":")
         return getattr(importlib.import_module(f"graphcdm.commands.{module}"), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,0 +1,17 @@
+// Delete instances and leave tombstones so that late, older events cannot
+// resurrect them. A hard delete (final) always applies; a soft delete only
+// when newer than everything the graph holds for the instance.
+// $rows: [{uuid, version, final}]
+UNWIND $rows AS row
+OPTIONAL MATCH (i:Instance {uuid: row.uuid})
+WITH row, i,
+     CASE WHEN coalesce(i.version, '') > coalesce(i.placement_version, '')
+          THEN coalesce(i.version, '') ELSE coalesce(i.placement_version, '') END AS held
+WHERE row.final OR row.version > held
+MERGE (t:InstanceTombstone {uuid: row.uuid})
+  ON CREATE SET t.version = row.version, t.final = row.final, t.recorded_at = datetime()
+  ON MATCH SET t.final = t.final OR row.final,
+               t.version = CASE WHEN row.version > t.version THEN row.version ELSE t.version END,
+               t.recorded_at = datetime()
+WITH i
+DETACH DELETE i

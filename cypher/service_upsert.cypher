@@ -1,0 +1,28 @@
+// A nova-compute service's status onto the compute node(s) of its host;
+// a host the graph does not know gets a placeholder node.
+// $rows: [{host, version, status, state, disabled_reason, forced_down,
+//          service_uuid, availability_zone, last_seen_up}]
+UNWIND $rows AS row
+OPTIONAL MATCH (st:ServiceTombstone {hostname: row.host})
+WITH row, st
+WHERE st IS NULL OR row.version > st.version
+CALL (row) {
+  OPTIONAL MATCH (c:ComputeNode {hostname: row.host})
+  RETURN count(c) AS known
+}
+FOREACH (_ IN CASE WHEN known = 0 THEN [1] ELSE [] END |
+  MERGE (p:ComputeNode {hypervisor_hostname: row.host})
+    ON CREATE SET p.hostname = row.host, p.placeholder = true, p.created_at = datetime()
+)
+FOREACH (_ IN CASE WHEN st IS NULL THEN [] ELSE [1] END | DELETE st)
+WITH row
+MATCH (c:ComputeNode {hostname: row.host})
+WHERE row.version > coalesce(c.service_version, '')
+SET c.service_version = row.version,
+    c.status = row.status,
+    c.state = row.state,
+    c.disabled_reason = row.disabled_reason,
+    c.forced_down = row.forced_down,
+    c.service_uuid = coalesce(row.service_uuid, c.service_uuid),
+    c.availability_zone = coalesce(row.availability_zone, c.availability_zone),
+    c.last_seen_up = coalesce(row.last_seen_up, c.last_seen_up)

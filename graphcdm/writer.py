@@ -1,0 +1,205 @@
+"""The graph writer: the only code that writes Neo4j.
+
+Changes become rows for the parameterised statements in ``cypher/``; a
+batch is reduced to the newest change per entity and aspect
+(:func:`graphcdm.changes.newest_per_key`), then applied as one managed
+write transaction (``execute_write``) with one ``UNWIND`` statement per
+change type. Every statement is guarded by versions and tombstones, so the
+statements commute: their order inside the transaction does not change the
+result, and neither does applying a batch twice.
+
+Transient failures are retried by the driver inside ``execute_write``; when
+the driver gives up (server down, connection lost), tenacity retries the
+whole batch with exponential back-off before :class:`WriteFailed` tells the
+caller (the listener requeues, replay exits 2).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import neo4j
+import neo4j.exceptions as nex
+import tenacity
+
+from graphcdm import cypher
+from graphcdm.changes import (
+    Change,
+    InstanceDelete,
+    InstanceMove,
+    InstanceUnmap,
+    InstanceUpsert,
+    ServiceDelete,
+    ServiceUpsert,
+    newest_per_key,
+)
+
+LOG = logging.getLogger(__name__)
+
+#: Errors after which trying again later can succeed.
+RETRYABLE = (nex.ServiceUnavailable, nex.SessionExpired, nex.TransientError,
+             nex.IncompleteCommit, ConnectionError, OSError)
+
+
+class WriteFailed(RuntimeError):
+    """The batch could not be committed after all retries."""
+
+
+def _instance_upsert(c: InstanceUpsert) -> dict[str, Any]:
+    return {"uuid": c.uuid, "version": c.version, "host": c.host, "attrs": c.attrs}
+
+
+def _instance_move(c: InstanceMove) -> dict[str, Any]:
+    return {"uuid": c.uuid, "version": c.version, "host": c.host, "node": c.node}
+
+
+def _instance_unmap(c: InstanceUnmap) -> dict[str, Any]:
+    return {"uuid": c.uuid, "version": c.version}
+
+
+def _instance_delete(c: InstanceDelete) -> dict[str, Any]:
+    return {"uuid": c.uuid, "version": c.version, "final": c.final}
+
+
+def _service_upsert(c: ServiceUpsert) -> dict[str, Any]:
+    row = dataclasses.asdict(c)
+    row["status"] = "disabled" if c.disabled else "enabled"
+    row["state"] = "down" if c.forced_down else "up"
+    return row
+
+
+def _service_delete(c: ServiceDelete) -> dict[str, Any]:
+    return {"host": c.host, "version": c.version}
+
+
+#: change type -> (statement name, row builder). Order is irrelevant to the
+#: result (the statements commute) but services go first so that a node a
+#: move needs already carries its service status.
+STATEMENTS: list[tuple[type, str, Any]] = [
+    (ServiceUpsert, "service_upsert", _service_upsert),
+    (ServiceDelete, "service_delete", _service_delete),
+    (InstanceUpsert, "instance_upsert", _instance_upsert),
+    (InstanceMove, "instance_move", _instance_move),
+    (InstanceUnmap, "instance_unmap", _instance_unmap),
+    (InstanceDelete, "instance_delete", _instance_delete),
+]
+
+
+def rows_by_statement(changes: Iterable[Change]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Reduce a batch and turn it into (statement, rows) pairs. Pure."""
+    reduced = newest_per_key(list(changes))
+    out = []
+    for kind, name, build in STATEMENTS:
+        rows = [build(c) for c in reduced if type(c) is kind]
+        if rows:
+            out.append((name, rows))
+    return out
+
+
+class GraphWriter:
+    """Applies batches of changes to Neo4j; see the module docstring."""
+
+    def __init__(self, driver: neo4j.Driver, database: str = "neo4j", retries: int = 8,
+                 max_backoff: float = 30.0) -> None:
+        self.driver = driver
+        self.database = database
+        self.retries = retries
+        self.max_backoff = max_backoff
+
+    # -- schema ---------------------------------------------------------
+    def ensure_schema(self) -> None:
+        """Create constraints and indexes if missing (idempotent), then wait for them."""
+        for name in cypher.names("schema"):
+            self._run_auto(cypher.load(name))
+        self._run_auto("CALL db.awaitIndexes(300)")
+
+    # -- writes ---------------------------------------------------------
+    def apply(self, changes: Sequence[Change]) -> dict[str, int]:
+        """Commit a batch; returns Neo4j's update counters summed over statements."""
+        work = rows_by_statement(changes)
+        if not work:
+            return {}
+        return self._retrying(self._commit, work)
+
+    def _commit(self, work: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, int]:
+        def tx_fn(tx: neo4j.ManagedTransaction) -> dict[str, int]:
+            totals: dict[str, int] = {}
+            for name, rows in work:
+                summary = tx.run(cypher.load(name), rows=rows).consume()
+                for key, value in vars(summary.counters).items():
+                    if isinstance(value, int) and not isinstance(value, bool) and value:
+                        totals[key] = totals.get(key, 0) + value
+            return totals
+
+        with self.driver.session(database=self.database) as session:
+            return session.execute_write(tx_fn)
+
+    def purge_tombstones(self, max_age_seconds: int, limit: int = 10000) -> int:
+        """Delete tombstones older than the given age; returns how many."""
+        total = 0
+        while True:
+            def tx_fn(tx: neo4j.ManagedTransaction) -> int:
+                record = tx.run(cypher.load("purge_tombstones"),
+                                max_age_seconds=max_age_seconds, limit=limit).single()
+                return int(record["purged"]) if record else 0
+            with self.driver.session(database=self.database) as session:
+                purged = self._retrying(session.execute_write, tx_fn)
+            total += purged
+            if purged < limit:
+                return total
+
+    def reset(self) -> None:
+        """Empty the graph; constraints and indexes stay."""
+        self._run_auto(cypher.load("reset"))
+
+    def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """Run a read query from ``cypher/`` and return its records as dicts."""
+        def tx_fn(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+            return [r.data() for r in tx.run(cypher.load(name), **params)]
+        with self.driver.session(database=self.database) as session:
+            return self._retrying(session.execute_read, tx_fn)
+
+    # -- plumbing -------------------------------------------------------
+    def _run_auto(self, statement: str) -> None:
+        def run() -> None:
+            with self.driver.session(database=self.database) as session:
+                session.run(statement).consume()
+        self._retrying(run)
+
+    def _retrying(self, fn: Any, *args: Any) -> Any:
+        retryer = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(RETRYABLE),
+            stop=tenacity.stop_after_attempt(self.retries + 1),
+            wait=tenacity.wait_exponential(multiplier=0.5, max=self.max_backoff),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        try:
+            return retryer(fn, *args)
+        except RETRYABLE as exc:
+            raise WriteFailed(f"Neo4j write failed after {self.retries + 1} attempts: "
+                              f"{type(exc).__name__}: {exc}") from exc
+
+
+def _log_retry(state: tenacity.RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    sleep = state.next_action.sleep if state.next_action else 0
+    LOG.warning("Neo4j unavailable (%s: %s); retry %d in %.1fs", type(exc).__name__,
+                str(exc)[:200], state.attempt_number, sleep)
+
+
+def wait_for_neo4j(driver: neo4j.Driver, timeout: float = 60.0) -> None:
+    """Block until the server answers or the timeout passes (then raise)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            driver.verify_connectivity()
+            return
+        except RETRYABLE:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
