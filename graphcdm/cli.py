@@ -20,6 +20,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("graph:export", "Print the graph as canonical JSON."),
     "reset": ("graph:reset", "Empty the graph (constraints and indexes stay)."),
     "purge-tombstones": ("graph:purge_tombstones", "Delete delete-tombstones past their age."),
+    "listen": ("listen:listen", "Run the notification listener that keeps the graph current."),
+    "sync": ("sync:sync", "Load or resync the graph from the nova API (openstacksdk)."),
+    "query": ("query:query", "Run a named read query (operators' questions) on the graph."),
+    "viz": ("viz:viz", "Render the graph (or a host's neighbourhood) as an HTML page."),
+    "simulate": ("simulate:simulate", "Generate a simulated cloud's notification stream."),
+    "demo": ("demo:demo", "See graphcdm work: local Neo4j, simulated cloud, live listener."),
 }
 
 

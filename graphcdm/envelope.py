@@ -38,11 +38,12 @@ class Notification:
     message_id: str
     timestamp: str
     priority: str = "INFO"
+    #: the order key of this notification; see :func:`make_version`
+    version: str = ""
 
-    @property
-    def version(self) -> str:
-        """The order key of this notification; see :func:`make_version`."""
-        return make_version(self.timestamp, self.message_id)
+    def __post_init__(self) -> None:
+        if not self.version:  # computed once, and validates the timestamp
+            object.__setattr__(self, "version", make_version(self.timestamp, self.message_id))
 
     @property
     def publisher_host(self) -> str | None:

@@ -1,0 +1,89 @@
+"""Serve Watcher 17's Nova and Placement API emulators on loopback.
+
+The emulators (``watcher/tests/local_fixtures/*_api_emulator.py``, shipped
+in the ``python-watcher`` wheel) are pecan apps holding their state in plain
+dicts. Served in-process by werkzeug on a thread, a test can load a
+topology, change it between two syncs (the dicts are read per request), and
+stop the server in the middle of a poll.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from watcher.tests.local_fixtures.nova_api_emulator import NovaAPIEmulator
+from watcher.tests.local_fixtures.placement_api_emulator import PlacementAPIEmulator
+from werkzeug import serving
+
+
+class Served:
+    """One emulator app served on 127.0.0.1:<ephemeral port>."""
+
+    def __init__(self, app: Any, *, before: Callable[[dict], None] | None = None) -> None:
+        self.before = before
+        self.requests: list[str] = []
+
+        def wsgi(environ: dict, start_response: Any) -> Any:
+            self.requests.append(environ.get("PATH_INFO", ""))
+            if self.before is not None:
+                self.before(environ)
+            return app(environ, start_response)
+
+        self.server = serving.make_server("127.0.0.1", 0, wsgi, threaded=True)
+        self.port = self.server.socket.getsockname()[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Cloud:
+    """A Nova emulator and a Placement emulator fed the same topology."""
+
+    def __init__(self, topology: dict[str, list[dict]] | None = None, *,
+                 placement: bool = True) -> None:
+        self.nova = NovaAPIEmulator()
+        self.placement = PlacementAPIEmulator() if placement else None
+        self.nova_http = Served(self.nova.app)
+        self.placement_http = Served(self.placement.app) if self.placement else None
+        if topology is not None:
+            self.load(topology)
+
+    def load(self, topology: dict[str, list[dict]]) -> None:
+        """Replace the whole topology: {compute_nodes, instances, aggregates} of dicts."""
+        from watcher.tests.functional.topology import ComputeTopology
+
+        topo = ComputeTopology(compute_nodes=[dict(n) for n in topology.get("compute_nodes", [])],
+                               instances=[dict(i) for i in topology.get("instances", [])],
+                               aggregates=[dict(a) for a in topology.get("aggregates", [])])
+        self.nova.load_topology(topo)
+        if self.placement is not None:
+            self.placement.load_topology(topo)
+
+    @property
+    def compute_url(self) -> str:
+        return self.nova_http.url + "/v2.1"
+
+    @property
+    def placement_url(self) -> str | None:
+        return self.placement_http.url if self.placement_http else None
+
+    def conf_overrides(self) -> dict[str, Any]:
+        """[nova] options pointing openstacksdk at this cloud (auth_type none)."""
+        return {"compute_endpoint_override": self.compute_url,
+                "placement_endpoint_override": self.placement_url or "",
+                "use_placement": self.placement is not None,
+                "auth_type": "none"}
+
+    def stop(self) -> None:
+        self.nova_http.stop()
+        if self.placement_http:
+            self.placement_http.stop()
