@@ -29,6 +29,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "GRAPHCDM_NEO4J_PASSWORD": ("neo4j", "password"),
     "GRAPHCDM_NEO4J_DATABASE": ("neo4j", "database"),
     "GRAPHCDM_TRANSPORT_URL": ("notifications", "transport_url"),
+    "GRAPHCDM_METRICS_HOST": ("metrics", "host"),
 }
 
 
