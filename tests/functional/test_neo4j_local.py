@@ -1,0 +1,60 @@
+"""`graphcdm neo4j start|status|stop` against a real server of its own.
+
+Uses ports of its own (7791/7891) and a temporary home, so the session's
+test server is untouched; the jars come from the shared cache.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+PORTS = ["--bolt-port", "7791", "--http-port", "7891"]
+
+
+def _graphcdm(*args: str, home) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "graphcdm.cli", "neo4j", *args,
+                           "--home", str(home), *PORTS],
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.fixture
+def home(tmp_path):
+    yield tmp_path / "neo4j"
+    _graphcdm("stop", home=tmp_path / "neo4j")  # never leave it running
+
+
+def test_start_status_stop_twice_in_a_row(home):
+    for _round in range(2):
+        started = _graphcdm("start", home=home)
+        assert started.returncode == 0, started.stderr
+        assert started.stdout.strip() == "bolt://127.0.0.1:7791"
+        again = _graphcdm("start", home=home)
+        assert again.returncode == 0 and "already running" in again.stderr
+        status = _graphcdm("status", home=home)
+        assert status.returncode == 0, status.stderr
+        page = urllib.request.urlopen("http://127.0.0.1:7891/browser/", timeout=10).read()
+        assert b"Neo4j Browser" in page
+        stopped = _graphcdm("stop", home=home)
+        assert stopped.returncode == 0 and "stopped" in stopped.stderr
+        down = _graphcdm("status", home=home)
+        assert down.returncode == 3
+
+
+def test_stop_without_a_server_of_ours_says_so(home):
+    result = _graphcdm("stop", home=home)
+    assert result.returncode == 0
+    assert "not running" in result.stderr
+
+
+def test_missing_java_names_the_package_to_install(home):
+    env = dict(os.environ, PATH="/nonexistent")
+    result = subprocess.run([sys.executable, "-m", "graphcdm.cli", "neo4j", "start",
+                             "--home", str(home), "--cache", str(home / "cache"), *PORTS],
+                            capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert result.returncode == 1
+    assert "apt-get install" in result.stderr
