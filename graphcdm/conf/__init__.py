@@ -14,7 +14,10 @@ from oslo_config import cfg
 
 from graphcdm.conf import graph, metrics, neo4j, notifications, nova, sync
 
-CONF = cfg.CONF
+#: graphcdm's own ConfigOpts, not the process-global cfg.CONF: python-watcher (whose
+#: collector plugin lives in graphcdm.watcher_collector) registers a [nova] group
+#: of its own on cfg.CONF, and both in one process would clash.
+CONF = cfg.ConfigOpts()
 
 _MODULES = (neo4j, notifications, nova, sync, graph, metrics)
 
