@@ -1,5 +1,5 @@
 // The instance runs nowhere (shelve-offloaded, not scheduled): drop its edge.
-// $rows: [{uuid, version}]
+// $rows: [{uuid, version}] -- one row per uuid (the writer reduces).
 UNWIND $rows AS row
 OPTIONAL MATCH (t:InstanceTombstone {uuid: row.uuid})
 WITH row, t
@@ -7,7 +7,9 @@ WHERE t IS NULL OR (NOT t.final AND row.version > t.version)
 MERGE (i:Instance {uuid: row.uuid})
 WITH row, i
 WHERE row.version > coalesce(i.placement_version, '')
-SET i.host = null, i.node = null, i.placement_version = row.version
+SET i.moved_at = CASE WHEN i.node IS NULL THEN i.moved_at ELSE datetime() END,
+    i.previous_node = coalesce(i.node, i.previous_node)
+SET i.host = null, i.node = null, i.placement_version = row.version, i.gone = null
 WITH i
 CALL (i) {
   MATCH (i)-[old:HOSTED_ON]->()

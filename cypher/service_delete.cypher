@@ -1,22 +1,30 @@
-// A nova-compute service was deleted: remove its compute nodes and the
-// instances they host (nova refuses to delete a service that still hosts
-// instances, so any left here are stale), and leave a tombstone so that
-// older events about that host cannot bring them back. A newer
-// service.create removes the tombstone.
+// A nova-compute service was deleted: its compute nodes go, and so do the
+// instances placed there (nova refuses to delete a service that still
+// hosts instances, so any left are stale records).
+// The ServiceTombstone {hostname, version} voids every fact about the host
+// older than the deletion, whatever order they arrive in:
+// - compute nodes of the host not seen since (seen_version) are deleted;
+// - instances whose placement there predates it lose their edge, and are
+//   marked `gone` (left out of the export, purged with the tombstone) when
+//   nothing newer is known about them; an instance.* event newer than the
+//   deletion brings them back.
 // $rows: [{host, version}]
 UNWIND $rows AS row
-OPTIONAL MATCH (c:ComputeNode {hostname: row.host})
-WITH row, collect(c) AS nodes
-WHERE all(c IN nodes WHERE row.version > coalesce(c.service_version, ''))
 MERGE (st:ServiceTombstone {hostname: row.host})
   ON CREATE SET st.version = row.version, st.recorded_at = datetime()
   ON MATCH SET st.version = CASE WHEN row.version > st.version THEN row.version ELSE st.version END,
                st.recorded_at = datetime()
-WITH row, nodes
-UNWIND nodes AS c
-CALL (c, row) {
-  MATCH (i:Instance)-[:HOSTED_ON]->(c)
-  WHERE coalesce(i.placement_version, '') < row.version
-  DETACH DELETE i
+WITH row, st
+CALL (row, st) {
+  MATCH (i:Instance {host: row.host})
+  WHERE coalesce(i.placement_version, '') < st.version
+  SET i.gone = CASE WHEN coalesce(i.version, '') < st.version THEN true ELSE null END
+  WITH i
+  MATCH (i)-[old:HOSTED_ON]->()
+  DELETE old
 }
-DETACH DELETE c
+CALL (row, st) {
+  MATCH (c:ComputeNode {hostname: row.host})
+  WHERE coalesce(c.seen_version, '') < st.version
+  DETACH DELETE c
+}

@@ -239,3 +239,23 @@ def to_endpoint(message: dict[str, Any]) -> dict[str, Any]:
     out = {k: message[k] for k in ("event_type", "payload", "publisher_id", "priority")}
     out["metadata"] = {"message_id": message["message_id"], "timestamp": message["timestamp"]}
     return out
+
+
+class Clock:
+    """Successive emitter timestamps, one step apart: scenarios read in time order.
+
+    ``clock()`` returns the next time; ``clock.skew(seconds)`` a time that
+    far from the current one without advancing (another host's clock).
+    """
+
+    def __init__(self, start: dt.datetime = dt.datetime(2026, 11, 25, 10, 0, 0),
+                 step: dt.timedelta = dt.timedelta(seconds=1)) -> None:
+        self.now = start
+        self.step = step
+
+    def __call__(self) -> dt.datetime:
+        self.now = self.now + self.step
+        return self.now
+
+    def skew(self, seconds: float) -> dt.datetime:
+        return self.now + dt.timedelta(seconds=seconds)

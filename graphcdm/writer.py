@@ -89,14 +89,50 @@ STATEMENTS: list[tuple[type, str, Any]] = [
 ]
 
 
+def node_rows(changes: Iterable[Change]) -> list[dict[str, Any]]:
+    """One ``node_seen`` row per compute node the batch's moves name. Pure.
+
+    Why not only the winning moves: each move, even one a newer move of the
+    same instance supersedes, tells that its node exists (and when it was
+    seen alive); applying the batch must leave the nodes that applying its
+    notifications one by one would. Host-only rows (node unknown) are
+    dropped when the batch names a node of that host.
+    """
+    best: dict[tuple[str, str | None], str] = {}
+    for c in changes:
+        if isinstance(c, InstanceMove):
+            key = (c.host, c.node)
+            if c.version > best.get(key, ""):
+                best[key] = c.version
+    named = {host for host, node in best if node is not None}
+    ordered = sorted(best.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+    return [{"host": host, "node": node, "version": version}
+            for (host, node), version in ordered if node is not None or host not in named]
+
+
+#: Run (without rows) after the statements when a batch may have created
+#: compute nodes: it folds host-only placeholders into real nodes.
+FOLD = "fold_placeholders"
+
+
 def rows_by_statement(changes: Iterable[Change]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Reduce a batch and turn it into (statement, rows) pairs. Pure."""
-    reduced = newest_per_key(list(changes))
+    """Reduce a batch and turn it into (statement, rows) pairs. Pure.
+
+    When the batch places instances or upserts services (which may create
+    compute nodes), ``(FOLD, [])`` comes last.
+    """
+    changes = list(changes)
+    reduced = newest_per_key(changes)
     out = []
+    seen = node_rows(changes)
     for kind, name, build in STATEMENTS:
+        if kind is InstanceUpsert and seen:
+            out.append(("node_seen", seen))
         rows = [build(c) for c in reduced if type(c) is kind]
         if rows:
             out.append((name, rows))
+    if any(name in ("instance_move", "service_upsert") for name, _ in out):
+        out.append((FOLD, []))
     return out
 
 
@@ -129,7 +165,8 @@ class GraphWriter:
         def tx_fn(tx: neo4j.ManagedTransaction) -> dict[str, int]:
             totals: dict[str, int] = {}
             for name, rows in work:
-                summary = tx.run(cypher.load(name), rows=rows).consume()
+                params = {"rows": rows} if rows else {}
+                summary = tx.run(cypher.load(name), params).consume()
                 for key, value in vars(summary.counters).items():
                     if isinstance(value, int) and not isinstance(value, bool) and value:
                         totals[key] = totals.get(key, 0) + value
@@ -138,19 +175,37 @@ class GraphWriter:
         with self.driver.session(database=self.database) as session:
             return session.execute_write(tx_fn)
 
+    def fold_placeholders(self) -> int:
+        """Fold host-only placeholder nodes into the real node of their host.
+
+        :meth:`apply` does it after every batch that may create nodes; code
+        that creates compute nodes another way (the resync) calls this after.
+        """
+        def tx_fn(tx: neo4j.ManagedTransaction) -> int:
+            record = tx.run(cypher.load(FOLD)).single()
+            return int(record["folded"]) if record else 0
+        with self.driver.session(database=self.database) as session:
+            return self._retrying(session.execute_write, tx_fn)
+
     def purge_tombstones(self, max_age_seconds: int, limit: int = 10000) -> int:
-        """Delete tombstones older than the given age; returns how many."""
+        """Delete tombstones older than the given age; returns how many.
+
+        Instances marked ``gone`` with a deleted service go first: their
+        mark is derived from the service tombstone about to be dropped.
+        """
         total = 0
-        while True:
-            def tx_fn(tx: neo4j.ManagedTransaction) -> int:
-                record = tx.run(cypher.load("purge_tombstones"),
-                                max_age_seconds=max_age_seconds, limit=limit).single()
-                return int(record["purged"]) if record else 0
-            with self.driver.session(database=self.database) as session:
-                purged = self._retrying(session.execute_write, tx_fn)
-            total += purged
-            if purged < limit:
-                return total
+        for name in ("purge_gone_instances", "purge_tombstones"):
+            while True:
+                def tx_fn(tx: neo4j.ManagedTransaction, name: str = name) -> int:
+                    record = tx.run(cypher.load(name),
+                                    max_age_seconds=max_age_seconds, limit=limit).single()
+                    return int(record["purged"]) if record else 0
+                with self.driver.session(database=self.database) as session:
+                    purged = self._retrying(session.execute_write, tx_fn)
+                total += purged if name == "purge_tombstones" else 0
+                if purged < limit:
+                    break
+        return total
 
     def reset(self) -> None:
         """Empty the graph; constraints and indexes stay."""

@@ -1,5 +1,7 @@
 // Every live instance with the node its HOSTED_ON edge points to, for `graphcdm export`.
+// Instances `gone` with their host's deleted service are left out.
 MATCH (i:Instance)
+WHERE i.gone IS NULL
 OPTIONAL MATCH (i)-[:HOSTED_ON]->(c:ComputeNode)
 RETURN i.uuid AS uuid, i.name AS name, i.state AS state, i.task_state AS task_state,
        i.vcpus AS vcpus, i.memory_mb AS memory_mb, i.disk_gb AS disk_gb,

@@ -1,0 +1,41 @@
+// Fold host-only placeholders into the real compute node of their host.
+// A host-only placeholder (host_only = true, hypervisor_hostname = host)
+// stands in for a host whose node name no event has told yet (evacuation
+// names only the destination host; service.* names only the host). Once a
+// node of that host is known, the placeholder's instances move to it (the
+// smallest hypervisor_hostname when there are several, as instance_move
+// chooses) and its newer service status is copied to every node of the host;
+// then the placeholder goes. The result is the one an ordered stream gives.
+// No parameters; run at the end of each batch that may have created nodes.
+MATCH (p:ComputeNode {host_only: true})
+WITH p, COLLECT {
+  MATCH (c:ComputeNode {hostname: p.hostname})
+  WHERE c <> p AND NOT coalesce(c.host_only, false)
+  RETURN c ORDER BY c.hypervisor_hostname
+} AS real
+WHERE size(real) > 0
+WITH p, real, head(real) AS target
+CALL (p, real) {
+  UNWIND real AS c
+  WITH p, c
+  WHERE p.service_version IS NOT NULL
+    AND p.service_version > coalesce(c.service_version, '')
+  SET c.service_version = p.service_version,
+      c.status = p.status,
+      c.state = p.state,
+      c.disabled_reason = p.disabled_reason,
+      c.forced_down = p.forced_down,
+      c.service_uuid = coalesce(p.service_uuid, c.service_uuid),
+      c.availability_zone = coalesce(p.availability_zone, c.availability_zone),
+      c.last_seen_up = coalesce(p.last_seen_up, c.last_seen_up)
+}
+CALL (p, target) {
+  MATCH (i:Instance)-[old:HOSTED_ON]->(p)
+  DELETE old
+  MERGE (i)-[:HOSTED_ON]->(target)
+  SET i.node = target.hypervisor_hostname
+}
+SET target.seen_version = CASE WHEN coalesce(p.seen_version, '') > coalesce(target.seen_version, '')
+                               THEN p.seen_version ELSE target.seen_version END
+DETACH DELETE p
+RETURN count(*) AS folded

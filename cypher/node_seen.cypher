@@ -1,0 +1,25 @@
+// Compute nodes named by the batch's placements exist (as placeholders when
+// new), whichever placement of an instance ends up winning: the batch keeps
+// only each instance's newest move, but every move tells of a node.
+// $rows: [{host, node, version}] -- node null = "the node of this host": a
+// host-only placeholder (hypervisor_hostname = host) when the host has none.
+// seen_version (the newest event that showed the node alive) lets a
+// service.delete tell stale nodes from nodes seen after it.
+// Older than the host's service.delete (ServiceTombstone): ignored.
+UNWIND $rows AS row
+OPTIONAL MATCH (st:ServiceTombstone {hostname: row.host})
+WITH row, st
+WHERE st IS NULL OR row.version > st.version
+CALL (row) {
+  OPTIONAL MATCH (c:ComputeNode {hostname: row.host})
+  RETURN count(c) AS known
+}
+WITH row
+WHERE row.node IS NOT NULL OR known = 0
+MERGE (c:ComputeNode {hypervisor_hostname: coalesce(row.node, row.host)})
+  ON CREATE SET c.hostname = row.host, c.placeholder = true,
+                c.host_only = row.node IS NULL, c.created_at = datetime()
+FOREACH (_ IN CASE WHEN row.node IS NOT NULL AND c.host_only THEN [1] ELSE [] END |
+  SET c.host_only = false)
+FOREACH (_ IN CASE WHEN row.version > coalesce(c.seen_version, '') THEN [1] ELSE [] END |
+  SET c.seen_version = row.version)
