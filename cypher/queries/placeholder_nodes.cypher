@@ -1,0 +1,7 @@
+// Placeholder nodes awaiting resync: known only from notifications (no uuid, no capacity), with what they host.
+MATCH (c:ComputeNode)
+WHERE c.placeholder = true
+RETURN c.hypervisor_hostname AS hypervisor_hostname, c.hostname AS host,
+       c.state AS state, c.status AS status, toString(c.created_at) AS created_at,
+       COUNT { (:Instance)-[:HOSTED_ON]->(c) } AS instances
+ORDER BY hypervisor_hostname

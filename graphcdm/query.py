@@ -1,0 +1,242 @@
+"""The read side: Watcher's compute-model questions answered in Cypher.
+
+Watcher strategies ask a handful of questions of their in-memory
+``ModelRoot`` (all compute nodes, a node by uuid or service host, an
+instance and its node, a node's instances, used and free resources).
+:class:`GraphQuery` answers the same questions straight from Neo4j, each
+with one statement from ``cypher/queries/`` that starts from an index
+(``uuid``, ``hostname``, ``hypervisor_hostname``), so an answer is as
+current as the graph and costs one round trip. The whole-cloud variants
+(:meth:`GraphQuery.used_resources_all`, :meth:`GraphQuery.free_resources_all`)
+are one query each, never one per node.
+
+Semantics follow Watcher 17.0.0's ``ModelRoot``:
+
+- used resources are the sums of the vcpus, memory_mb and disk_gb of the
+  instances hosted on the node, *every state counting* (stopped, shelved
+  but still mapped, error ...), as Watcher does;
+- capacity is ``(total - reserved) x allocation ratio`` and free is capacity
+  minus used. A missing ``*_reserved`` counts as 0 and a missing ``*_ratio``
+  as 1.0 (what Watcher's nova collector assumes when placement has no
+  inventory); a missing total (a placeholder node a notification created
+  before resync) gives ``None`` capacity and ``None`` free;
+- an instance without sizes (known only from a move) counts as 0.
+
+Where Watcher raises ``ComputeNodeNotFound``/``InstanceNotFound``/
+``InstanceNotMapped``, these methods return ``None``. Nodes are named by
+``hypervisor_hostname`` (the graph key, nova's ``node``) where Watcher takes
+a node object, because placeholder nodes have no uuid yet.
+
+:meth:`GraphQuery.to_watcher_model` builds a real Watcher ``ModelRoot``
+from the graph in one round trip, for Watcher code that wants the object.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import neo4j
+
+from graphcdm import cypher
+
+if TYPE_CHECKING:  # python-watcher is optional at run time
+    from watcher.decision_engine.model.model_root import ModelRoot
+
+LOG = logging.getLogger(__name__)
+
+#: Positional fields of a ``node`` row of ``queries/watcher_model``.
+WATCHER_NODE_FIELDS = ("uuid", "hostname", "hypervisor_hostname", "state", "status",
+                       "disabled_reason", "vcpus", "vcpu_reserved", "vcpu_ratio", "memory",
+                       "memory_mb_reserved", "memory_ratio", "disk", "disk_gb_reserved",
+                       "disk_ratio")
+#: Positional fields of an ``instance`` row of ``queries/watcher_model``.
+WATCHER_INSTANCE_FIELDS = ("uuid", "name", "state", "vcpus", "memory", "disk", "metadata",
+                           "project_id", "locked", "created", "host", "hypervisor_hostname",
+                           "availability_zone", "node_uuid")
+
+
+class GraphQuery:
+    """Read-only questions on the graph; every method is one Cypher query.
+
+    Uses managed read transactions (``execute_read``), so the driver
+    retries transient failures and a cluster routes them to a reader.
+    """
+
+    def __init__(self, driver: neo4j.Driver, database: str = "neo4j") -> None:
+        self.driver = driver
+        self.database = database
+
+    # -- plumbing -------------------------------------------------------
+    def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """Run ``cypher/<name>.cypher`` with parameters; records as dicts."""
+        statement = cypher.load(name)
+
+        def tx_fn(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+            return [r.data() for r in tx.run(statement, **params)]
+
+        with self.driver.session(database=self.database,
+                                 default_access_mode=neo4j.READ_ACCESS) as session:
+            return session.execute_read(tx_fn)
+
+    def _one(self, name: str, **params: Any) -> dict[str, Any] | None:
+        rows = self.read(name, **params)
+        return rows[0] if rows else None
+
+    # -- compute nodes --------------------------------------------------
+    def compute_nodes(self) -> list[dict[str, Any]]:
+        """Every compute node (placeholders flagged ``placeholder: True``)."""
+        return self.read("queries/compute_nodes")
+
+    def node_by_uuid(self, uuid: str) -> dict[str, Any] | None:
+        """Watcher's ``get_node_by_uuid``: the node with this hypervisor uuid."""
+        return self._one("queries/compute_node_by_uuid", uuid=uuid)
+
+    def node_by_name(self, hostname: str) -> dict[str, Any] | None:
+        """Watcher's ``get_node_by_name``: the node of this nova service host.
+
+        A host with several nodes (ironic-like) answers its first real node
+        by hypervisor hostname, which is also the first one
+        :meth:`to_watcher_model` inserts, so both agree.
+        """
+        return self._one("queries/compute_node_by_name", hostname=hostname)
+
+    def node_by_hypervisor_hostname(self, hypervisor_hostname: str) -> dict[str, Any] | None:
+        """The node keyed by nova's node name (works for placeholders too)."""
+        return self._one("queries/compute_node_by_hypervisor_hostname",
+                         hypervisor_hostname=hypervisor_hostname)
+
+    # -- instances ------------------------------------------------------
+    def instance_by_uuid(self, uuid: str) -> dict[str, Any] | None:
+        """Watcher's ``get_instance_by_uuid``; ``hosted_on`` names its node or is None."""
+        return self._one("queries/instance_by_uuid", uuid=uuid)
+
+    def node_of_instance(self, uuid: str) -> dict[str, Any] | None:
+        """Watcher's ``get_node_by_instance_uuid``; None when unknown or unmapped."""
+        return self._one("queries/instance_node", uuid=uuid)
+
+    def instances(self) -> list[dict[str, Any]]:
+        """Watcher's ``get_all_instances``: mapped and unmapped, sorted by uuid."""
+        return self.read("queries/instances")
+
+    def node_instances(self, hypervisor_hostname: str) -> list[dict[str, Any]]:
+        """Watcher's ``get_node_instances``: instances hosted on the node, any state."""
+        return self.read("queries/node_instances", hypervisor_hostname=hypervisor_hostname)
+
+    # -- resources ------------------------------------------------------
+    def used_resources(self, hypervisor_hostname: str) -> dict[str, int] | None:
+        """Watcher's ``get_node_used_resources``: ``{vcpu, memory, disk}``; None if no such node."""
+        row = self._one("queries/node_used_resources", hypervisor_hostname=hypervisor_hostname)
+        return _resources(row) if row else None
+
+    def free_resources(self, hypervisor_hostname: str) -> dict[str, float | None] | None:
+        """Watcher's ``get_node_free_resources``: capacity minus used, per resource."""
+        row = self._one("queries/node_free_resources", hypervisor_hostname=hypervisor_hostname)
+        return _resources(row) if row else None
+
+    def used_resources_all(self) -> dict[str, dict[str, int]]:
+        """Used resources of every node in one query, keyed by hypervisor hostname."""
+        rows = self.read("queries/used_resources")
+        return {r["hypervisor_hostname"]: _resources(r) for r in rows}
+
+    def free_resources_all(self) -> dict[str, dict[str, float | None]]:
+        """Free resources of every node in one query, keyed by hypervisor hostname."""
+        rows = self.read("queries/free_resources")
+        return {r["hypervisor_hostname"]: _resources(r) for r in rows}
+
+    # -- Watcher --------------------------------------------------------
+    def watcher_rows(self) -> tuple[list[list[Any]], list[list[Any]]]:
+        """Rows of ``queries/watcher_model`` (one round trip): (nodes, instances)."""
+        statement = cypher.load("queries/watcher_model")
+
+        def tx_fn(tx: neo4j.ManagedTransaction) -> tuple[list[list[Any]], list[list[Any]]]:
+            nodes: list[list[Any]] = []
+            instances: list[list[Any]] = []
+            for kind, values in tx.run(statement):
+                (nodes if kind == "node" else instances).append(values)
+            return nodes, instances
+
+        with self.driver.session(database=self.database,
+                                 default_access_mode=neo4j.READ_ACCESS) as session:
+            return session.execute_read(tx_fn)
+
+    def to_watcher_model(self) -> ModelRoot:
+        """A real Watcher ``ModelRoot`` of the graph, built from one query.
+
+        Placeholder nodes are left out (Watcher keys nodes by uuid, which
+        they lack until resync); their instances are added unmapped, like
+        every instance without a HOSTED_ON edge. Missing sizes become 0,
+        missing reserved 0 and missing ratios 1.0. Requires python-watcher.
+        """
+        nodes, instances = self.watcher_rows()
+        return build_watcher_model(nodes, instances)
+
+
+def _resources(row: dict[str, Any]) -> dict[str, Any]:
+    return {"vcpu": row["vcpu"], "memory": row["memory"], "disk": row["disk"]}
+
+
+def build_watcher_model(nodes: list[list[Any]], instances: list[list[Any]]) -> ModelRoot:
+    """Turn ``watcher_model`` rows into a ``ModelRoot``. Pure (no I/O)."""
+    from watcher.decision_engine.model import element
+    from watcher.decision_engine.model.model_root import ModelRoot
+
+    model = ModelRoot()
+    # Bypass the per-call lock and type checks of add_node/map_instance: we
+    # build a fresh, private model, and 20,000 locked calls cost more than
+    # the query. networkx's own methods do the same bookkeeping.
+    graph_add_node = super(ModelRoot, model).add_node
+    known: set[str] = set()
+    for values in nodes:
+        attrs = dict(zip(WATCHER_NODE_FIELDS, values, strict=True))
+        attrs.pop("hypervisor_hostname")
+        node = element.ComputeNode(**_without_none(attrs, nullable=("disabled_reason",)))
+        graph_add_node(node.uuid, attr=node)
+        known.add(node.uuid)
+    edges = []
+    for values in instances:
+        attrs = dict(zip(WATCHER_INSTANCE_FIELDS, values, strict=True))
+        node_uuid = attrs.pop("node_uuid")
+        zone = attrs.pop("availability_zone")
+        attrs["metadata"] = _metadata(attrs["metadata"])
+        attrs["created"] = _created(attrs["created"])
+        attrs["pinned_az"] = zone or ""
+        attrs["flavor_extra_specs"] = {}
+        instance = element.Instance(**_without_none(attrs))
+        graph_add_node(instance.uuid, attr=instance)
+        if node_uuid in known:
+            edges.append((instance.uuid, node_uuid))
+    model.add_edges_from(edges)
+    return model
+
+
+def _without_none(attrs: dict[str, Any], nullable: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Drop None values Watcher's non-nullable fields would reject (they stay unset)."""
+    return {k: v for k, v in attrs.items() if v is not None or k in nullable}
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    """The graph stores metadata as a JSON string (Neo4j has no map properties)."""
+    if isinstance(value, str):
+        try:
+            loaded = json.loads(value)
+        except ValueError:
+            LOG.warning("instance metadata is not JSON; using {}")
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+    return value if isinstance(value, dict) else {}
+
+
+def _created(value: Any) -> _dt.datetime | None:
+    """nova's created_at string as an aware datetime (Watcher's field wants one)."""
+    if isinstance(value, _dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = _dt.datetime.fromisoformat(value.replace(" ", "T", 1))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.UTC)
