@@ -168,7 +168,8 @@ class GraphQuery:
         Placeholder nodes are left out (Watcher keys nodes by uuid, which
         they lack until resync); their instances are added unmapped, like
         every instance without a HOSTED_ON edge. Missing sizes become 0,
-        missing reserved 0 and missing ratios 1.0. Requires python-watcher.
+        missing reserved 0, missing ratios 1.0, missing name, host and node
+        "", a missing project the nil UUID (Watcher reads them unguarded). Requires python-watcher.
         """
         nodes, instances = self.watcher_rows()
         return build_watcher_model(nodes, instances)
@@ -192,6 +193,8 @@ def build_watcher_model(nodes: list[list[Any]], instances: list[list[Any]]) -> M
     for values in nodes:
         attrs = dict(zip(WATCHER_NODE_FIELDS, values, strict=True))
         attrs.pop("hypervisor_hostname")
+        if attrs["hostname"] is None:
+            attrs["hostname"] = ""
         node = element.ComputeNode(**_without_none(attrs, nullable=("disabled_reason",)))
         graph_add_node(node.uuid, attr=node)
         known.add(node.uuid)
@@ -204,12 +207,22 @@ def build_watcher_model(nodes: list[list[Any]], instances: list[list[Any]]) -> M
         attrs["created"] = _created(attrs["created"])
         attrs["pinned_az"] = zone or ""
         attrs["flavor_extra_specs"] = {}
+        for key, default in _INSTANCE_DEFAULTS.items():  # Watcher reads these unguarded
+            if attrs[key] is None:
+                attrs[key] = default
         instance = element.Instance(**_without_none(attrs))
         graph_add_node(instance.uuid, attr=instance)
         if node_uuid in known:
             edges.append((instance.uuid, node_uuid))
     model.add_edges_from(edges)
     return model
+
+
+#: Instance fields Watcher's code reads without a guard, with what stands in when the
+#: graph lacks them (an instance known only from a move has no name or project yet).
+#: project_id is a UUIDField that refuses "": the nil UUID says "no project known".
+_INSTANCE_DEFAULTS = {"name": "", "project_id": "00000000-0000-0000-0000-000000000000",
+                      "host": "", "hypervisor_hostname": ""}
 
 
 def _without_none(attrs: dict[str, Any], nullable: tuple[str, ...] = ()) -> dict[str, Any]:
