@@ -129,6 +129,15 @@ def version_from_datetime(when: dt.datetime, tie: str) -> str:
     return f"{us:017d}|{tie}"
 
 
+def check_text(key: str, value: str) -> str:
+    """Reject text Neo4j cannot store: JSON may escape lone UTF-16 surrogates."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Rejected(f"{key} is not valid Unicode (lone surrogate)") from None
+    return value
+
+
 def _str_field(obj: dict[str, Any], key: str, *, required: bool = True) -> str:
     value = obj.get(key)
     if value is None:
@@ -137,17 +146,21 @@ def _str_field(obj: dict[str, Any], key: str, *, required: bool = True) -> str:
         return ""
     if not isinstance(value, str):
         raise Rejected(f"{key} is {type(value).__name__}, not a string")
-    if len(value) > _MAX_ID and key != "timestamp":
+    if len(value) > _MAX_ID:
         raise Rejected(f"{key} is longer than {_MAX_ID} characters")
-    return value
+    return check_text(key, value)
 
 
-def from_message(msg: dict[str, Any]) -> Notification:
-    """Build a Notification from the message form or the endpoint form."""
+def from_message(msg: dict[str, Any], max_bytes: int = DEFAULT_MAX_BYTES) -> Notification:
+    """Build a Notification from the message form or the endpoint form.
+
+    The wire form is accepted too (handed to :func:`from_wire`, which
+    enforces ``max_bytes`` on its ``oslo.message`` text).
+    """
     if not isinstance(msg, dict):
         raise Rejected(f"notification is a {type(msg).__name__}, not an object")
     if "oslo.message" in msg:
-        return from_wire(msg)
+        return from_wire(msg, max_bytes)
     metadata = msg.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise Rejected("metadata is not an object")
@@ -174,6 +187,8 @@ def from_wire(wire: dict[str, Any], max_bytes: int = DEFAULT_MAX_BYTES) -> Notif
         raise Rejected(f"oslo.message is {len(body)} bytes, over the {max_bytes} byte limit")
     try:
         msg = json.loads(body)
+    except RecursionError:
+        raise Rejected("oslo.message is nested too deeply") from None
     except ValueError as exc:
         raise Rejected(f"oslo.message is not JSON: {exc}") from None
     if isinstance(msg, dict) and "oslo.message" in msg:

@@ -34,7 +34,7 @@ from graphcdm.changes import (
     ServiceDelete,
     ServiceUpsert,
 )
-from graphcdm.envelope import Notification, Rejected
+from graphcdm.envelope import Notification, Rejected, check_text
 
 #: Metadata larger than this (as JSON) is replaced by a marker, not stored.
 MAX_METADATA_CHARS = 16 * 1024
@@ -121,7 +121,7 @@ def _opt_str(d: dict[str, Any], key: str, *, limit: int = _MAX_TEXT) -> str | No
         raise Rejected(f"{key} is {type(value).__name__}, not a string")
     if len(value) > limit:
         raise Rejected(f"{key} is longer than {limit} characters")
-    return value
+    return check_text(key, value)
 
 
 def _req_str(d: dict[str, Any], key: str) -> str:
@@ -365,3 +365,5 @@ def parse(n: Notification) -> list[Change] | None:
         return handler(n)
     except Rejected as exc:
         raise Rejected(f"{n.event_type}: {exc}") from None
+    except RecursionError:
+        raise Rejected(f"{n.event_type}: payload nested too deeply") from None

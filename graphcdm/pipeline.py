@@ -12,12 +12,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import neo4j.exceptions
+
 from graphcdm import parse
 from graphcdm.changes import Change
 from graphcdm.envelope import Notification, Rejected
 from graphcdm.writer import GraphWriter
 
 LOG = logging.getLogger(__name__)
+
+#: What Neo4j (or the driver, encoding a value) says about the data, not the
+#: connection: retrying cannot help, so the batch is split to find the culprit.
+REFUSED = (neo4j.exceptions.ClientError, neo4j.exceptions.DatabaseError, ValueError,
+           TypeError, UnicodeError)
 
 
 @dataclass
@@ -65,9 +72,11 @@ def classify(item: Notification | Rejected) -> Outcome:
 class Pipeline:
     """Applies batches of notifications through one :class:`GraphWriter`."""
 
-    def __init__(self, writer: GraphWriter) -> None:
+    def __init__(self, writer: GraphWriter, *, log_rejections: bool = True) -> None:
         self.writer = writer
         self.counts = Counts()
+        #: replay prints rejections with file and line itself
+        self.log_rejections = log_rejections
 
     def apply(self, items: Iterable[Notification | Rejected]) -> list[Outcome]:
         """Parse a batch and commit its changes in one transaction.
@@ -77,11 +86,18 @@ class Pipeline:
         """
         outcomes = [classify(item) for item in items]
         changes = [c for o in outcomes for c in o.changes]
-        counters = self.writer.apply(changes) if changes else {}
+        try:
+            counters = self.writer.apply(changes) if changes else {}
+        except REFUSED as exc:
+            LOG.warning("Neo4j refused a batch of %d (%s); applying one by one",
+                        len(outcomes), type(exc).__name__)
+            counters = self._one_by_one(outcomes)
         self.counts.batches += 1
         self.counts.changes += len(changes)
         self.counts.add_db(counters)
         for outcome in outcomes:
+            if outcome.status == "rejected" and self.log_rejections:
+                LOG.warning("rejected notification: %s", outcome.reason)
             if outcome.status == "applied":
                 self.counts.applied += 1
             elif outcome.status == "ignored":
@@ -89,3 +105,24 @@ class Pipeline:
             else:
                 self.counts.rejected += 1
         return outcomes
+
+    def _one_by_one(self, outcomes: list[Outcome]) -> dict[str, int]:
+        """Isolate what Neo4j refuses, so that one poison message costs only itself.
+
+        Safe because every statement is idempotent: what the failed batch
+        would have written is written again, notification by notification.
+        """
+        totals: dict[str, int] = {}
+        for outcome in outcomes:
+            if outcome.status != "applied":
+                continue
+            try:
+                counters = self.writer.apply(outcome.changes)
+            except REFUSED as exc:
+                outcome.status = "rejected"
+                outcome.reason = f"Neo4j refused it: {type(exc).__name__}: {exc}"[:500]
+                outcome.changes = []
+                continue
+            for key, value in counters.items():
+                totals[key] = totals.get(key, 0) + value
+        return totals

@@ -30,38 +30,74 @@ class Item:
     notification: Notification | Rejected
 
 
-def _raw_items(text: str) -> Iterator[tuple[int, Any | Rejected]]:
-    """(line, parsed JSON or Rejected) for each item of a file's text."""
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        decoder = json.JSONDecoder()
+def _loads(text: str) -> Any:
+    """json.loads that turns absurd nesting into a ValueError, not a crash."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def _raw_items(data: bytes, max_bytes: int = envelope.DEFAULT_MAX_BYTES,
+               ) -> Iterator[tuple[int, Any | Rejected]]:
+    """(line, parsed JSON or Rejected) for each item of a file's content.
+
+    A whole-file JSON array or object is one document; anything else is JSON
+    Lines, where each bad line (not UTF-8, not JSON, too large) is rejected
+    on its own and the others still count.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    stripped = (text or "").lstrip()
+    if text is not None and stripped[:1] in ("[", "{"):
         try:
-            array = decoder.decode(text)
-        except ValueError as exc:
-            yield 1, Rejected(f"not a JSON array: {exc}")
-            return
-        # Find each element's line by walking the text with raw_decode.
-        pos = text.index("[") + 1
-        for element in array:
-            while text[pos] in " \t\r\n,":
-                pos += 1
-            _, end = decoder.raw_decode(text, pos)
-            yield text.count("\n", 0, pos) + 1, element
-            pos = end
-        return
-    if stripped.startswith("{"):
-        try:
-            yield text.count("\n", 0, len(text) - len(stripped)) + 1, json.loads(text)
-            return
+            doc = _loads(text)
         except ValueError:
-            pass  # JSON Lines, handled below
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+            doc = None  # maybe JSON Lines; decided below
+        first = len(text) - len(stripped)
+        if isinstance(doc, list):
+            yield from _array_items(text, doc)
+            return
+        if doc is not None:
+            yield text.count("\n", 0, first) + 1, doc
+            return
+        if stripped.startswith("[") and not _first_line_is_json(stripped):
+            yield 1, Rejected("not a JSON array: malformed JSON")
+            return
+    for number, raw in enumerate(data.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        if len(raw) > max_bytes:
+            yield number, Rejected(f"line is {len(raw)} bytes, over the {max_bytes} byte limit")
             continue
         try:
-            yield number, json.loads(line)
+            yield number, _loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            yield number, Rejected(f"line is not UTF-8: {exc}")
         except ValueError as exc:
             yield number, Rejected(f"malformed JSON: {exc}")
+
+
+def _first_line_is_json(text: str) -> bool:
+    try:
+        _loads(text.splitlines()[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _array_items(text: str, array: list[Any]) -> Iterator[tuple[int, Any]]:
+    """Each element of a JSON array with the line it starts on."""
+    decoder = json.JSONDecoder()
+    pos = text.index("[") + 1
+    for element in array:
+        while text[pos] in " \t\r\n,":
+            pos += 1
+        _, end = decoder.raw_decode(text, pos)
+        yield text.count("\n", 0, pos) + 1, element
+        pos = end
 
 
 class ReplayClock:
@@ -74,16 +110,22 @@ class ReplayClock:
 
     def stamp(self, obj: dict[str, Any]) -> dict[str, Any]:
         holder = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else obj
-        if "oslo.message" in obj or ("timestamp" in holder and "message_id" in holder):
-            return obj
+        if "oslo.message" in obj or "timestamp" in holder or "message_id" in holder:
+            return obj  # stamped by its emitter (one missing: the envelope rejects it)
         self.count += 1
         when = self.start + dt.timedelta(microseconds=self.count)
         stamped = dict(obj)
         stamped.pop("metadata", None)
-        stamped.setdefault("timestamp", holder.get("timestamp") or str(when.replace(tzinfo=None)))
-        stamped.setdefault("message_id", holder.get("message_id")
-                           or f"replay-{int(self.start.timestamp() * 1e6)}-{self.count:09d}")
+        stamped["timestamp"] = str(when.astimezone(dt.UTC).replace(tzinfo=None))
+        stamped["message_id"] = f"replay-{int(self.start.timestamp() * 1e6)}-{self.count:09d}"
         return stamped
+
+
+def _size(obj: Any) -> int:
+    try:
+        return len(json.dumps(obj))
+    except RecursionError:
+        raise Rejected("item is nested too deeply") from None
 
 
 def read(path: str | Path, clock: ReplayClock, *, resolve_refs: bool = False,
@@ -92,11 +134,11 @@ def read(path: str | Path, clock: ReplayClock, *, resolve_refs: bool = False,
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         yield Item(name, 0, Rejected(f"cannot read file: {exc}"))
         return
-    for line, raw in _raw_items(text):
+    for line, raw in _raw_items(data, max_bytes):
         if isinstance(raw, Rejected):
             yield Item(name, line, raw)
             continue
@@ -104,15 +146,16 @@ def read(path: str | Path, clock: ReplayClock, *, resolve_refs: bool = False,
             if resolve_refs:
                 raw = samples.resolve(raw, path.parent)
             if isinstance(raw, dict):
-                size = len(json.dumps(raw)) if "oslo.message" not in raw else 0
+                # (the wire form's oslo.message is measured by envelope.from_wire)
+                size = _size(raw) if "oslo.message" not in raw else 0
                 if size > max_bytes:
                     raise Rejected(f"item is {size} bytes, over the {max_bytes} byte limit")
                 raw = clock.stamp(raw)
-            notification = envelope.from_message(raw)
+            notification = envelope.from_message(raw, max_bytes=max_bytes)
         except Rejected as exc:
             yield Item(name, line, exc)
             continue
-        except (OSError, ValueError) as exc:
-            yield Item(name, line, Rejected(f"cannot resolve $ref: {exc}"))
+        except (OSError, ValueError, RecursionError) as exc:
+            yield Item(name, line, Rejected(f"cannot resolve $ref: {exc}"[:300]))
             continue
         yield Item(name, line, notification)
