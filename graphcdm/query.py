@@ -33,9 +33,11 @@ from the graph in one round trip, for Watcher code that wants the object.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 import neo4j
@@ -253,3 +255,80 @@ def _created(value: Any) -> _dt.datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.UTC)
+
+
+# -- named queries for the CLI --------------------------------------------------------
+
+#: ``// param: name = <JSON default> -- description`` lines of a query file; a
+#: ``null`` default marks a parameter the caller must give.
+_PARAM_LINE = re.compile(r"^//\s*param:\s*(?P<name>\w+)\s*=\s*(?P<default>.+?)\s*"
+                         r"(?:--\s*(?P<help>.*))?$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """A parameter a named query declares, with its default and help."""
+
+    name: str
+    default: Any
+    help: str = ""
+
+    def coerce(self, text: str) -> Any:
+        """``--param key=value`` text to the default's type (a string stays a string).
+
+        Why by the default's type: ``project_id=1234`` must stay a string,
+        ``limit=10`` must become an int; lists take JSON or comma-separated.
+        """
+        default = self.default
+        if isinstance(default, bool):
+            if text.lower() in ("true", "1", "yes"):
+                return True
+            if text.lower() in ("false", "0", "no"):
+                return False
+            raise ValueError(f"{self.name}: expected true or false, got {text!r}")
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, list):
+            if text.startswith("["):
+                value = json.loads(text)
+                if not isinstance(value, list):
+                    raise ValueError(f"{self.name}: expected a JSON list")
+                return value
+            return [part for part in text.split(",") if part]
+        return text
+
+
+def query_names() -> list[str]:
+    """Names of the read queries (``cypher/queries/<name>.cypher``), sorted."""
+    return [n.split("/", 1)[1] for n in cypher.names("queries")]
+
+
+def query_params(name: str) -> dict[str, Param]:
+    """The parameters ``cypher/queries/<name>.cypher`` declares, in file order."""
+    params: dict[str, Param] = {}
+    for line in cypher.load(f"queries/{name}").splitlines():
+        match = _PARAM_LINE.match(line.strip())
+        if match:
+            params[match["name"]] = Param(match["name"], json.loads(match["default"]),
+                                          (match["help"] or "").strip())
+    return params
+
+
+def bind_params(name: str, given: list[str]) -> dict[str, Any]:
+    """Defaults of a query overlaid with ``key=value`` texts; ValueError on a bad one."""
+    declared = query_params(name)
+    values = {p.name: p.default for p in declared.values()}
+    for item in given:
+        key, sep, text = item.partition("=")
+        if not sep:
+            raise ValueError(f"--param {item!r}: expected key=value")
+        if key not in declared:
+            known = ", ".join(declared) or "none"
+            raise ValueError(f"query {name!r} has no parameter {key!r} (parameters: {known})")
+        values[key] = declared[key].coerce(text)
+    missing = [key for key, value in values.items() if value is None]
+    if missing:
+        raise ValueError(f"query {name!r} needs --param " + ", ".join(f"{k}=..." for k in missing))
+    return values

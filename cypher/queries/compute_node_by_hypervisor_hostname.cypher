@@ -1,5 +1,5 @@
 // The compute node whose hypervisor hostname (nova's node, the graph key) is $hypervisor_hostname.
-// param: hypervisor_hostname = "" -- nova's node name
+// param: hypervisor_hostname = null -- nova's node name
 MATCH (c:ComputeNode {hypervisor_hostname: $hypervisor_hostname})
 RETURN c.uuid AS uuid, c.hostname AS hostname, c.hypervisor_hostname AS hypervisor_hostname,
        c.state AS state, c.status AS status, c.disabled_reason AS disabled_reason,

@@ -1,5 +1,5 @@
 // The compute node of nova service host $hostname (Watcher's get_node_by_name; the first by hypervisor hostname).
-// param: hostname = "" -- nova service host (what notifications call host)
+// param: hostname = null -- nova service host (what notifications call host)
 MATCH (c:ComputeNode {hostname: $hostname})
 RETURN c.uuid AS uuid, c.hostname AS hostname, c.hypervisor_hostname AS hypervisor_hostname,
        c.state AS state, c.status AS status, c.disabled_reason AS disabled_reason,

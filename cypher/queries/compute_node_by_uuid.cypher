@@ -1,5 +1,5 @@
 // The compute node with hypervisor uuid $uuid (Watcher's get_node_by_uuid).
-// param: uuid = "" -- hypervisor (compute node) uuid
+// param: uuid = null -- hypervisor (compute node) uuid
 MATCH (c:ComputeNode {uuid: $uuid})
 RETURN c.uuid AS uuid, c.hostname AS hostname, c.hypervisor_hostname AS hypervisor_hostname,
        c.state AS state, c.status AS status, c.disabled_reason AS disabled_reason,

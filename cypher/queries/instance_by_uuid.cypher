@@ -1,5 +1,5 @@
 // The instance $uuid with the node its HOSTED_ON edge points to (Watcher's get_instance_by_uuid).
-// param: uuid = "" -- instance uuid
+// param: uuid = null -- instance uuid
 MATCH (i:Instance {uuid: $uuid})
 OPTIONAL MATCH (i)-[:HOSTED_ON]->(c:ComputeNode)
 RETURN i.uuid AS uuid, i.name AS name, i.state AS state, i.task_state AS task_state,

@@ -1,5 +1,5 @@
 // The compute node instance $uuid is hosted on; no row when unknown or unmapped (Watcher's get_node_by_instance_uuid).
-// param: uuid = "" -- instance uuid
+// param: uuid = null -- instance uuid
 MATCH (:Instance {uuid: $uuid})-[:HOSTED_ON]->(c:ComputeNode)
 RETURN c.uuid AS uuid, c.hostname AS hostname, c.hypervisor_hostname AS hypervisor_hostname,
        c.state AS state, c.status AS status, c.disabled_reason AS disabled_reason,

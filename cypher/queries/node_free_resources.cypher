@@ -1,6 +1,6 @@
 // Free resources of node $hypervisor_hostname: (total - reserved) x allocation ratio - used (Watcher's get_node_free_resources).
 // Reserved missing counts as 0, a ratio as 1.0; an unknown total (placeholder) gives null.
-// param: hypervisor_hostname = "" -- nova's node name
+// param: hypervisor_hostname = null -- nova's node name
 MATCH (c:ComputeNode {hypervisor_hostname: $hypervisor_hostname})
 CALL (c) {
   OPTIONAL MATCH (i:Instance)-[:HOSTED_ON]->(c)

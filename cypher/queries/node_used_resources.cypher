@@ -1,5 +1,5 @@
 // Resources used on node $hypervisor_hostname: sums over its hosted instances, every state counting (Watcher's get_node_used_resources).
-// param: hypervisor_hostname = "" -- nova's node name
+// param: hypervisor_hostname = null -- nova's node name
 MATCH (c:ComputeNode {hypervisor_hostname: $hypervisor_hostname})
 CALL (c) {
   OPTIONAL MATCH (i:Instance)-[:HOSTED_ON]->(c)

@@ -1,5 +1,5 @@
 // A project's spread across hosts and availability zones: instances, vcpus and memory per host, with each host's zone and aggregates.
-// param: project_id = "" -- the project (tenant) id
+// param: project_id = null -- the project (tenant) id
 MATCH (i:Instance {project_id: $project_id})
 OPTIONAL MATCH (i)-[:HOSTED_ON]->(c:ComputeNode)
 WITH c, collect(i) AS instances
