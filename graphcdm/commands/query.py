@@ -1,4 +1,4 @@
-"""``graphcdm query NAME``: operators' questions, answered by the named Cypher in cypher/queries/."""
+"""``graphcdm query NAME``: operators' questions, answered by cypher/queries/NAME.cypher."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from typing import Any
 
 import click
 
-from graphcdm import cypher
+from graphcdm import cypher, runtime
 from graphcdm import query as query_mod
-from graphcdm import runtime
 
 #: Exit status when Neo4j cannot be reached or the query fails.
 EXIT_DATABASE = 1
