@@ -353,6 +353,71 @@ EFFECTS: dict[str, str] = {
 }
 
 
+#: effect -> what it does to the model, for docs/EVENTS.md.
+EFFECT_TEXT: dict[str, str] = {
+    Placement.PAYLOAD.value:
+        "attributes; HOSTED_ON the payload's host/node (a null host unmaps)",
+    Placement.REBUILD.value:
+        "attributes; in place on the payload's host/node, or, when a compute on another "
+        "host published it (evacuation: the payload still shows the failed host), "
+        "HOSTED_ON the publisher's host",
+    Placement.KEEP.value:
+        "attributes only; placement untouched (the payload's host may be stale)",
+    Placement.UNMAP.value:
+        "attributes; HOSTED_ON removed, the instance stays (shelve offload)",
+    Placement.DELETE.value:
+        "instance removed; a final tombstone stops any later event resurrecting it",
+    Placement.SOFT_DELETE.value:
+        "instance removed; a tombstone stops older events, a newer restore brings it back",
+    "service":
+        "nova-compute only (other binaries ignored): create/update set status, state, "
+        "disabled_reason, forced_down on the host's compute node(s), a host-only "
+        "placeholder when none is known; delete removes the host's nodes and the "
+        "instances still placed there, and leaves a service tombstone",
+}
+
+
+def events_markdown() -> str:
+    """docs/EVENTS.md: every handled event type and its effect, from :data:`EFFECTS`.
+
+    Generated so that the documentation cannot drift from the code; a unit
+    test compares the file with this text.
+    """
+    twins = {e: (v, leg) for v, leg, _ in _INSTANCE_EVENTS for e in (v, leg) if e}
+    lines = [
+        "# Nova events graphcdm handles",
+        "",
+        "Generated from `graphcdm.parse.EFFECTS`; do not edit by hand. Regenerate with",
+        "`python -c \"from graphcdm import parse; print(parse.events_markdown(), end='')\""
+        " > docs/EVENTS.md`.",
+        "",
+        "Every change is applied only when newer than what the graph holds for the same",
+        "instance aspect (attributes or placement) or service: the version is the",
+        "envelope timestamp, tie-broken by message id. Event types not listed are",
+        "counted as *ignored*; malformed notifications as *rejected*.",
+        "",
+        "| event type | format | twin | effect | what it does |",
+        "|---|---|---|---|---|",
+    ]
+    for event in sorted(EFFECTS):
+        effect = EFFECTS[event]
+        fmt = "legacy" if event.startswith("compute.") else "versioned"
+        versioned, legacy = twins.get(event, (None, None))
+        twin = (legacy if fmt == "versioned" else versioned) or ""
+        lines.append(f"| `{event}` | {fmt} | {f'`{twin}`' if twin else '—'} | {effect} | "
+                     f"{EFFECT_TEXT[effect]} |")
+    lines += [
+        "",
+        "Legacy publisher ids are `compute.<host>`, versioned `nova-compute:<host>`; a",
+        "rebuild counts as an evacuation only when published by a compute service.",
+        "An instance placed on an unknown node gets a placeholder compute node",
+        "(`uuid` null) that the resync completes. Any instance event whose payload",
+        "state is `deleted` counts as a delete.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def parse(n: Notification) -> list[Change] | None:
     """Changes a notification means; None when it does not concern the model.
 

@@ -224,3 +224,123 @@ def test_every_handled_event_has_a_documented_effect():
     for spec_event in ("compute.instance.rebuild.end", "compute.instance.resize.confirm.end",
                        "instance.rebuild.end", "instance.resize_confirm.end"):
         assert spec_event in parse.HANDLERS
+
+
+DESIGN_TABLE = [
+    "instance.create.end", "compute.instance.create.end", "instance.rebuild.end",
+    "compute.instance.rebuild.end", "instance.resize_finish.end", "instance.resize.end",
+    "instance.resize_confirm.end", "compute.instance.resize.confirm.end",
+    "instance.resize_revert.end", "instance.live_migration_post_dest.end",
+    "compute.instance.live_migration.post.dest.end", "instance.live_migration_post.end",
+    "instance.live_migration_rollback_dest.end", "instance.shelve_offload.end",
+    "instance.unshelve.end", "instance.update", "compute.instance.update",
+    "instance.power_on.end", "instance.power_off.end", "instance.pause.end",
+    "instance.suspend.end", "instance.resume.end", "instance.lock", "instance.rescue.end",
+    "instance.delete.end", "compute.instance.delete.end", "instance.soft_delete.end",
+    "service.create", "service.update", "service.delete",
+]
+
+
+@pytest.mark.parametrize("event", DESIGN_TABLE)
+def test_every_event_of_the_design_table_is_handled(event):
+    assert event in parse.HANDLERS
+
+
+@pytest.mark.parametrize("event,effect", [
+    ("instance.live_migration_post.end", "keep"), ("instance.rebuild.end", "rebuild"),
+    ("compute.instance.rebuild.end", "rebuild"), ("instance.shelve_offload.end", "unmap"),
+    ("instance.soft_delete.end", "soft-delete"), ("compute.instance.delete.end", "delete"),
+    ("instance.live_migration_rollback_dest.end", "payload"),
+])
+def test_effects(event, effect):
+    assert parse.EFFECTS[event] == effect
+
+
+def test_legacy_shelve_offload_unmaps():
+    offloaded = INST.replace(host=None, node=None, state="shelved_offloaded")
+    upsert, unmap = ev("compute.instance.shelve_offload.end", offloaded, publisher_host="h1")
+    assert upsert.attrs["state"] == "shelved_offloaded" and isinstance(unmap, InstanceUnmap)
+
+
+def test_legacy_empty_host_strings_mean_no_host():
+    msg = emitter.instance_event("compute.instance.update", INST, timestamp=T0)
+    msg["payload"].update(host="", node="")
+    _, unmap = changes_of(msg)
+    assert isinstance(unmap, InstanceUnmap)
+
+
+def test_legacy_attributes():
+    upsert, _ = ev("compute.instance.create.end")
+    a = upsert.attrs
+    assert (a["name"], a["vcpus"], a["memory_mb"], a["flavor"], a["project_id"]) == (
+        "web", 2, 4096, INST.flavor.name, INST.project_id)
+
+
+def test_malformed_legacy_publisher_is_not_an_evacuation():
+    """Watcher's samples use "compute:Node_0"; only compute services evacuate."""
+    msg = emitter.instance_event("compute.instance.rebuild.end", INST, timestamp=T0)
+    msg["publisher_id"] = "compute:elsewhere"
+    _, move = changes_of(msg)
+    assert (move.host, move.node) == ("h1", "n1")
+
+
+def test_evacuation_to_the_publisher_host_without_node():
+    msg = emitter.instance_event("instance.rebuild.end", INST, timestamp=T0,
+                                 publisher_host="h2")
+    upsert, move = changes_of(msg)
+    assert (move.host, move.node) == ("h2", None) and upsert.attrs["name"] == "web"
+
+
+def test_metadata_is_json_and_capped():
+    big = INST.replace(metadata={"k": "v" * (parse.MAX_METADATA_CHARS + 1)})
+    upsert, _ = ev("instance.update", big)
+    assert upsert.attrs["metadata"].startswith('{"_truncated"')
+    upsert, _ = ev("instance.update", INST.replace(metadata={"b": "2", "a": "1"}))
+    assert upsert.attrs["metadata"] == '{"a":"1","b":"2"}'
+
+
+def test_legacy_metadata_pairs():
+    msg = emitter.instance_event("compute.instance.update", INST, timestamp=T0)
+    msg["payload"]["metadata"] = [{"key": "a", "value": "1"}]
+    upsert, _ = changes_of(msg)
+    assert upsert.attrs["metadata"] == '{"a":"1"}'
+    msg["payload"]["metadata"] = [1, 2]
+    with pytest.raises(Rejected, match="key/value"):
+        changes_of(msg)
+
+
+@pytest.mark.parametrize("value,ok", [(3, 3), (3.0, 3), ("3", 3), (-1, None), (2**60, None),
+                                      (1.5, None), ([3], None)])
+def test_integer_fields(value, ok):
+    msg = emitter.instance_event("instance.update", INST, timestamp=T0)
+    msg["payload"]["nova_object.data"]["flavor"]["nova_object.data"]["vcpus"] = value
+    if ok is None:
+        with pytest.raises(Rejected, match="vcpus"):
+            changes_of(msg)
+    else:
+        assert changes_of(msg)[0].attrs["vcpus"] == ok
+
+
+def test_service_with_null_host_is_rejected():
+    msg = emitter.service_event("service.update", "h1", timestamp=T0)
+    msg["payload"]["nova_object.data"]["host"] = None
+    with pytest.raises(Rejected, match="service.update: missing host"):
+        changes_of(msg)
+
+
+def test_service_without_binary_is_ignored():
+    msg = emitter.service_event("service.update", "h1", timestamp=T0)
+    del msg["payload"]["nova_object.data"]["binary"]
+    assert changes_of(msg) is None
+
+
+def test_deeply_nested_metadata_is_rejected_not_raised():
+    deep: dict = {}
+    cur = deep
+    for _ in range(5000):
+        cur["x"] = {}
+        cur = cur["x"]
+    msg = emitter.instance_event("instance.update", INST, timestamp=T0)
+    msg["payload"]["nova_object.data"]["metadata"] = deep
+    with pytest.raises(Rejected, match="nested too deeply"):
+        changes_of(msg)
