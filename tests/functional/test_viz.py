@@ -1,4 +1,4 @@
-"""``graphcdm viz`` on a real Neo4j: the page holds the graph, coloured by state and sized by capacity."""
+"""``graphcdm viz`` on a real Neo4j: the page holds the graph, coloured by state, sized by vCPUs."""
 
 from __future__ import annotations
 
