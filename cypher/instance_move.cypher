@@ -18,13 +18,13 @@ WITH row, i
 WHERE row.version > coalesce(i.placement_version, '')
 OPTIONAL MATCH (st:ServiceTombstone {hostname: row.host})
 WITH row, i, st, (st IS NOT NULL AND st.version > row.version) AS void
-CALL (row) {
-  OPTIONAL MATCH (known:ComputeNode {hostname: row.host})
-  RETURN known.hypervisor_hostname AS known_node
-  ORDER BY coalesce(known.host_only, false), known_node
-  LIMIT 1
-}
-WITH row, i, st, void, coalesce(row.node, known_node, row.host) AS node
+WITH row, i, st, void,
+     CASE WHEN row.node IS NOT NULL THEN row.node
+          ELSE coalesce(head(COLLECT {
+                 MATCH (known:ComputeNode {hostname: row.host})
+                 RETURN known.hypervisor_hostname
+                 ORDER BY coalesce(known.host_only, false), known.hypervisor_hostname
+               }), row.host) END AS node
 SET i.moved_at = CASE WHEN i.node IS NULL OR i.node = node THEN i.moved_at ELSE datetime() END,
     i.previous_node = CASE WHEN i.node IS NULL OR i.node = node THEN i.previous_node
                            ELSE i.node END

@@ -15,9 +15,10 @@ WHERE row.version > coalesce(i.version, '')
 SET i += row.attrs, i.version = row.version, i.updated_at = datetime()
 WITH i, t
 CALL (i) {
+  WITH i WHERE i.gone
   OPTIONAL MATCH (st:ServiceTombstone {hostname: i.host})
   WITH i, st
-  WHERE i.gone AND (st IS NULL OR st.version < i.version)
+  WHERE st IS NULL OR st.version < i.version
   SET i.gone = null
 }
 WITH t WHERE t IS NOT NULL
