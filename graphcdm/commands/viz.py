@@ -36,6 +36,13 @@ def viz(out: Path, host: str | None, limit: int) -> None:
     2 usage error; 3 --host names no compute node.
     """
     from graphcdm import viz as viz_mod
+
+    try:
+        import neo4j_viz  # noqa: F401 - optional (GPL-3.0), checked before any work
+    except ImportError as exc:
+        raise click.ClickException(
+            f"graphcdm viz needs the optional neo4j-viz package ({exc}); "
+            "install it with: pip install 'graphcdm[viz]' (neo4j-viz is GPL-3.0)") from None
     from graphcdm.query import GraphQuery
 
     conf = runtime.load_conf()
