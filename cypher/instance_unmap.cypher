@@ -5,6 +5,7 @@ OPTIONAL MATCH (t:InstanceTombstone {uuid: row.uuid})
 WITH row, t
 WHERE t IS NULL OR (NOT t.final AND row.version > t.version)
 MERGE (i:Instance {uuid: row.uuid})
+SET i._lock = true REMOVE i._lock  // write lock first: the version read below is current
 WITH row, i
 WHERE row.version > coalesce(i.placement_version, '')
 SET i.moved_at = CASE WHEN i.node IS NULL THEN i.moved_at ELSE datetime() END,

@@ -10,6 +10,7 @@ OPTIONAL MATCH (t:InstanceTombstone {uuid: row.uuid})
 WITH row, t
 WHERE t IS NULL OR (NOT t.final AND row.version > t.version)
 MERGE (i:Instance {uuid: row.uuid})
+SET i._lock = true REMOVE i._lock  // write lock first: the version read below is current
 WITH row, i, t
 WHERE row.version > coalesce(i.version, '')
 SET i += row.attrs, i.version = row.version, i.updated_at = datetime()

@@ -8,13 +8,11 @@
 //   marked `gone` (left out of the export, purged with the tombstone) when
 //   nothing newer is known about them; an instance.* event newer than the
 //   deletion brings them back.
+// Runs after service_delete_lock (tombstone recorded, host's nodes and
+// instances locked).
 // $rows: [{host, version}]
 UNWIND $rows AS row
-MERGE (st:ServiceTombstone {hostname: row.host})
-  ON CREATE SET st.version = row.version, st.recorded_at = datetime()
-  ON MATCH SET st.version = CASE WHEN row.version > st.version THEN row.version ELSE st.version END,
-               st.recorded_at = datetime()
-WITH row, st
+MATCH (st:ServiceTombstone {hostname: row.host})
 CALL (row, st) {
   MATCH (i:Instance {host: row.host})
   WHERE coalesce(i.placement_version, '') < st.version

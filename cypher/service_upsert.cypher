@@ -20,6 +20,8 @@ FOREACH (_ IN CASE WHEN known = 0 THEN [1] ELSE [] END |
 )
 WITH row
 MATCH (c:ComputeNode {hostname: row.host})
+SET c._lock = true REMOVE c._lock  // write lock first: the version read below is current
+WITH row, c
 WHERE row.version > coalesce(c.service_version, '')
 SET c.service_version = row.version,
     c.seen_version = CASE WHEN row.version > coalesce(c.seen_version, '') THEN row.version

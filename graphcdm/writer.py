@@ -76,11 +76,13 @@ def _service_delete(c: ServiceDelete) -> dict[str, Any]:
     return {"host": c.host, "version": c.version}
 
 
-#: change type -> (statement name, row builder). Order is irrelevant to the
+#: change type -> (statement name, row builder); a type may run several
+#: statements, in this order. Order is otherwise irrelevant to the
 #: result (the statements commute) but services go first so that a node a
 #: move needs already carries its service status.
 STATEMENTS: list[tuple[type, str, Any]] = [
     (ServiceUpsert, "service_upsert", _service_upsert),
+    (ServiceDelete, "service_delete_lock", _service_delete),
     (ServiceDelete, "service_delete", _service_delete),
     (InstanceUpsert, "instance_upsert", _instance_upsert),
     (InstanceMove, "instance_move", _instance_move),
@@ -110,6 +112,9 @@ def node_rows(changes: Iterable[Change]) -> list[dict[str, Any]]:
             for (host, node), version in ordered if node is not None or host not in named]
 
 
+#: Run after the statements for every instance the batch wrote (see the file).
+GUARD = "instance_guard"
+
 #: Run (without rows) after the statements when a batch may have created
 #: compute nodes: it folds host-only placeholders into real nodes.
 FOLD = "fold_placeholders"
@@ -118,8 +123,9 @@ FOLD = "fold_placeholders"
 def rows_by_statement(changes: Iterable[Change]) -> list[tuple[str, list[dict[str, Any]]]]:
     """Reduce a batch and turn it into (statement, rows) pairs. Pure.
 
-    When the batch places instances or upserts services (which may create
-    compute nodes), ``(FOLD, [])`` comes last.
+    Then ``GUARD`` for the instances the batch wrote, and, when the batch
+    places instances or upserts services (which may create compute nodes),
+    ``(FOLD, [])`` last.
     """
     changes = list(changes)
     reduced = newest_per_key(changes)
@@ -131,6 +137,10 @@ def rows_by_statement(changes: Iterable[Change]) -> list[tuple[str, list[dict[st
         rows = [build(c) for c in reduced if type(c) is kind]
         if rows:
             out.append((name, rows))
+    touched = sorted({c.uuid for c in changes
+                      if isinstance(c, (InstanceUpsert, InstanceMove, InstanceUnmap))})
+    if touched:
+        out.append((GUARD, [{"uuid": uuid} for uuid in touched]))
     if any(name in ("instance_move", "service_upsert") for name, _ in out):
         out.append((FOLD, []))
     return out

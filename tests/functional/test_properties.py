@@ -96,3 +96,43 @@ def test_all_scenarios_of_distinct_instances_interleaved(writer):
         size = rng.randint(1, 40)
         batches = [order[i:i + size] for i in range(0, len(order), size)]
         assert _apply(writer, ordered, batches) == expected
+
+
+@pytest.mark.parametrize("name", ["delete-then-late-update", "evacuate-versioned",
+                                  "resize-confirm-legacy", "service-before-node-known",
+                                  "decommission", "shelve-offload-unshelve"])
+def test_concurrent_batches_give_the_ordered_result(writer, name):
+    """Listener threads commit batches in parallel: locks and guards keep it order-proof."""
+    import random
+    import threading
+
+    from tests.functional.test_scenarios import BY_NAME
+
+    scenario = BY_NAME[name]
+    expected = _ordered(writer, scenario)
+    notes = [envelope.from_message(m) for m in scenario.events]
+    rng = random.Random(name)
+    for _ in range(8):
+        writer.reset()
+        order = list(range(len(notes))) * 2  # every event delivered twice
+        rng.shuffle(order)
+        chunks = [order[i::4] for i in range(4)]
+        barrier = threading.Barrier(4)
+        errors: list[BaseException] = []
+
+        def work(chunk: list[int]) -> None:
+            try:
+                barrier.wait()
+                pipeline = Pipeline(writer)
+                for i in chunk:
+                    pipeline.apply([notes[i]])
+            except BaseException as exc:  # surfaced below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(c,)) for c in chunks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert export.export(writer) == expected

@@ -22,6 +22,7 @@ def test_rows_group_by_statement():
     assert rows == [
         ("node_seen", [{"host": "h1", "node": None, "version": "001|a"}]),
         ("instance_move", [{"uuid": "u", "version": "001|a", "host": "h1", "node": None}]),
+        ("instance_guard", [{"uuid": "u"}]),
         ("fold_placeholders", []),
     ]
 
@@ -37,4 +38,6 @@ def test_superseded_moves_still_name_their_nodes():
 
 def test_batches_without_moves_or_services_do_not_fold():
     assert [n for n, _ in rows_by_statement([InstanceUnmap("u", "001|a")])] == [
-        "instance_unmap"]
+        "instance_unmap", "instance_guard"]
+    assert [n for n, _ in rows_by_statement([InstanceDelete("u", "001|a")])] == [
+        "instance_delete"]
