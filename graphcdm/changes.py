@@ -26,7 +26,8 @@ class InstanceUpsert:
     uuid: str
     version: str
     attrs: dict[str, Any] = field(default_factory=dict)
-    #: host named by the payload, only used to honour a deleted service
+    #: host named by the payload (informative: attributes do not depend on it,
+    #: placement travels in InstanceMove/InstanceUnmap)
     host: str | None = None
 
 

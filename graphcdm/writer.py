@@ -8,6 +8,15 @@ change type. Every statement is guarded by versions and tombstones, so the
 statements commute: their order inside the transaction does not change the
 result, and neither does applying a batch twice.
 
+Batches may commit concurrently (listener threads): each statement takes
+the write lock of the entity before it reads its version, ``instance_guard``
+removes an instance a concurrently committed tombstone forbids, and
+``service_delete_lock`` locks a deleted host's nodes and instances before
+``service_delete`` reads them. Nodes: every move names its node
+(``node_seen``, for superseded moves too); a host known only by name gets a
+*host-only placeholder* that ``fold_placeholders`` merges into the real
+node once one is known.
+
 Transient failures are retried by the driver inside ``execute_write``; when
 the driver gives up (server down, connection lost), tenacity retries the
 whole batch with exponential back-off before :class:`WriteFailed` tells the
