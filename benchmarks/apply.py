@@ -130,6 +130,9 @@ def run(driver: neo4j.Driver, batch_sizes: tuple[int, ...] = BATCH_SIZES,
         log=print) -> dict[str, Any]:
     """All measurements as one dict (see :func:`report` for the text)."""
     writer = GraphWriter(driver)
+    from benchmarks.scale_curve import warm_up
+
+    warm_up(driver)
     rows = []
     clouds: dict[tuple[int, int], tuple[simulator.Simulator, simulator.Simulation]] = {}
     for b in batch_sizes:
