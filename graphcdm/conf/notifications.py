@@ -26,6 +26,10 @@ OPTS = [
     cfg.StrOpt("dead_letter_file", default="",
                help="If set, rejected (malformed) notifications are appended to this "
                     "JSON Lines file, which 'graphcdm replay' can read after a fix."),
+    cfg.FloatOpt("requeue_backoff", default=5.0, min=0.0,
+                 help="Seconds a batch waits before it is requeued when Neo4j cannot be "
+                      "written (after the writer's own retries), so that the listener does "
+                      "not spin on redeliveries during an outage."),
     cfg.IntOpt("max_payload_bytes", default=1048576, min=1024,
                help="Notifications larger than this are rejected unread."),
 ]

@@ -1,0 +1,292 @@
+"""The service: an oslo.messaging batch listener that keeps the graph current.
+
+Why a *batch* listener: one Neo4j transaction per batch (``batch_size``
+notifications or ``batch_timeout`` seconds) instead of one per message is
+what makes the listener keep up with a busy cloud. Why it loses nothing:
+a batch is acknowledged only after its transaction committed; when Neo4j
+cannot be written (after the writer's own retries) the endpoint returns
+``REQUEUE`` and RabbitMQ delivers the messages again later. A redelivered
+message carries its original version, so applying it twice is a no-op
+(see :mod:`graphcdm.envelope`); so are concurrent batches of several
+threads or processes on the same pool (see :mod:`graphcdm.writer`).
+
+Malformed notifications are rejected one by one (counted, logged with the
+reason, acknowledged, optionally appended to the dead-letter file that
+``graphcdm replay`` reads); the valid ones around them are applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+import oslo_messaging
+from oslo_config import cfg
+
+from graphcdm import db, envelope
+from graphcdm.envelope import Notification, Rejected
+from graphcdm.pipeline import Counts, Pipeline
+from graphcdm.stats import CachedCheck, MetricsServer, Reporter, Stats
+from graphcdm.writer import GraphWriter, WriteFailed
+
+LOG = logging.getLogger(__name__)
+
+PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
+
+
+def redacted_transport_url(url: str) -> str:
+    """A transport URL without passwords (``rabbit://u:p@h1,u:p@h2/``)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    hosts, slash, tail = rest.partition("/")
+    clean = []
+    for host in hosts.split(","):
+        cred, at, where = host.rpartition("@")
+        user = cred.partition(":")[0]
+        clean.append(f"{user}:***@{where}" if at else where)
+    return f"{scheme}://{','.join(clean)}{slash}{tail}"
+
+
+class _Endpoint:
+    """The batch endpoint: every priority goes to :meth:`Listener.handle`."""
+
+    def __init__(self, listener: Listener) -> None:
+        for priority in PRIORITIES:
+            setattr(self, priority, listener.handle)
+
+
+class Listener:
+    """Reads nova's notifications from the bus and applies them to the graph.
+
+    ``writer`` and ``transport`` default to ones built from ``conf`` (and are
+    then closed by :meth:`wait`); pass your own to share them (tests, demo).
+    """
+
+    def __init__(self, conf: cfg.ConfigOpts, writer: GraphWriter | None = None,
+                 transport: Any = None) -> None:
+        self.conf = conf
+        n = conf.notifications
+        self._own_driver = None
+        if writer is None:
+            self._own_driver = db.connect(conf)
+            writer = GraphWriter(self._own_driver, conf.neo4j.database,
+                                 retries=conf.neo4j.write_retries)
+        self.writer = writer
+        self._own_transport = transport is None
+        if transport is None:
+            transport = oslo_messaging.get_notification_transport(
+                cfg.ConfigOpts(), url=n.transport_url)
+        self.transport = transport
+        self.stats = Stats()
+        self._local = threading.local()
+        self._pipelines: list[Pipeline] = []
+        self._plock = threading.Lock()
+        self._dead_lock = threading.Lock()
+        self._stopping = threading.Event()
+        targets = [oslo_messaging.Target(topic=t, exchange=n.exchange) for t in n.topics]
+        self._server = oslo_messaging.get_batch_notification_listener(
+            transport, targets, [_Endpoint(self)], executor="threading",
+            allow_requeue=True, pool=n.pool or None, batch_size=n.batch_size,
+            batch_timeout=n.batch_timeout)
+        self._reporter = Reporter(self.stats, conf.metrics.log_interval)
+        self._metrics = MetricsServer(
+            self.stats, conf.metrics.host, conf.metrics.port,
+            {"neo4j": CachedCheck(self._neo4j_ok), "bus": CachedCheck(self._bus_ok)})
+        self._resync: threading.Thread | None = None
+
+    # -- life cycle -----------------------------------------------------
+    def start(self) -> None:
+        """Ensure the schema, declare the queues and start consuming."""
+        n = self.conf.notifications
+        LOG.info("listening on %s exchange %s topics %s pool %s (batch %d / %.2fs, %d threads)",
+                 redacted_transport_url(n.transport_url), n.exchange, ",".join(n.topics),
+                 n.pool or "-", n.batch_size, n.batch_timeout, n.executor_threads)
+        LOG.info("writing Neo4j %s database %s", db.redacted_uri(self.conf.neo4j.uri),
+                 self.conf.neo4j.database)
+        self.writer.ensure_schema()
+        self._metrics.start()
+        self._reporter.start()
+        self._server.start(override_pool_size=n.executor_threads)
+        self._start_resync()
+        LOG.info("listener consuming")
+
+    def stop(self) -> None:
+        """Stop taking new batches; the batches in flight finish (see :meth:`wait`)."""
+        self._stopping.set()
+        self._server.stop()
+
+    def wait(self) -> None:
+        """Wait for in-flight batches, then release what this listener opened."""
+        self._server.wait()
+        if self._resync is not None:
+            self._resync.join(timeout=60)
+        self._reporter.stop()
+        self._metrics.stop()
+        LOG.info("listener stopped: %s", self.stats.log_line())
+        if self._own_transport:
+            self.transport.cleanup()
+        if self._own_driver is not None:
+            self._own_driver.close()
+
+    @property
+    def metrics_port(self) -> int:
+        """The port /metrics is served on (0 when off)."""
+        return self._metrics.port
+
+    @property
+    def counts(self) -> Counts:
+        """applied/ignored/rejected/changes/batches summed over the worker threads."""
+        total = Counts()
+        with self._plock:
+            pipelines = list(self._pipelines)
+        for p in pipelines:
+            c = p.counts
+            total.applied += c.applied
+            total.ignored += c.ignored
+            total.rejected += c.rejected
+            total.changes += c.changes
+            total.batches += c.batches
+            total.add_db(c.db)
+        return total
+
+    # -- the endpoint ----------------------------------------------------
+    def _pipeline(self) -> Pipeline:
+        """One Pipeline per executor thread: its counters are not shared."""
+        pipeline = getattr(self._local, "pipeline", None)
+        if pipeline is None:
+            pipeline = Pipeline(self.writer, log_rejections=False)
+            self._local.pipeline = pipeline
+            with self._plock:
+                self._pipelines.append(pipeline)
+        return pipeline
+
+    def decode(self, message: dict[str, Any]) -> Notification | Rejected:
+        """One endpoint message (ctxt, publisher_id, event_type, payload, metadata)."""
+        try:
+            limit = self.conf.notifications.max_payload_bytes
+            size = len(json.dumps(message.get("payload"), default=str))
+            if size > limit:
+                raise Rejected(f"payload is {size} bytes, over the {limit} byte limit")
+            metadata = message.get("metadata")
+            return envelope.from_endpoint(message.get("publisher_id"), message.get("event_type"),
+                                          message.get("payload"),
+                                          metadata if isinstance(metadata, dict) else {})
+        except Rejected as exc:
+            return exc
+        except (TypeError, ValueError, RecursionError) as exc:
+            return Rejected(f"cannot decode: {type(exc).__name__}: {exc}"[:300])
+
+    def handle(self, messages: list[dict[str, Any]]) -> Any:
+        """Apply one batch; return normally (ack) only after it committed."""
+        self.stats.add("received", len(messages))
+        items = [self.decode(m) for m in messages]
+        started = time.monotonic()
+        try:
+            outcomes = self._pipeline().apply(items)
+        except WriteFailed as exc:
+            self.stats.add("requeued", len(messages))
+            backoff = self.conf.notifications.requeue_backoff
+            LOG.warning("batch of %d requeued, Neo4j cannot be written (%s); "
+                        "next attempt in %.1fs", len(messages), exc, backoff)
+            self._stopping.wait(backoff)  # do not spin on redeliveries
+            return oslo_messaging.NotificationResult.REQUEUE
+        now = dt.datetime.now(dt.UTC)
+        lags = []
+        applied = ignored = rejected = 0
+        for message, item, outcome in zip(messages, items, outcomes, strict=True):
+            if outcome.status == "rejected":
+                rejected += 1
+                self._reject(message, outcome.reason)
+                continue
+            if outcome.status == "applied":
+                applied += 1
+            else:
+                ignored += 1
+            if isinstance(item, Notification):
+                lags.append((now - envelope.parse_timestamp(item.timestamp)).total_seconds())
+        self.stats.add("applied", applied)
+        self.stats.add("ignored", ignored)
+        self.stats.add("rejected", rejected)
+        self.stats.committed(time.monotonic() - started, lags)
+        return oslo_messaging.NotificationResult.HANDLED
+
+    def _reject(self, message: dict[str, Any], reason: str) -> None:
+        metadata = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
+        LOG.warning("rejected notification %s %s from %s: %s",
+                    str(metadata.get("message_id"))[:64], str(message.get("event_type"))[:100],
+                    str(message.get("publisher_id"))[:100], reason)
+        path = self.conf.notifications.dead_letter_file
+        if not path:
+            return
+        line = {"publisher_id": message.get("publisher_id"),
+                "event_type": message.get("event_type"),
+                "priority": message.get("priority"),
+                "payload": message.get("payload"), "metadata": metadata,
+                "rejected": reason}
+        try:
+            text = json.dumps(line, default=str, ensure_ascii=False)
+            with self._dead_lock, open(path, "a", encoding="utf-8") as out:
+                out.write(text + "\n")
+        except (OSError, ValueError) as exc:
+            LOG.error("cannot append to dead-letter file %s: %s", path, exc)
+
+    # -- health ------------------------------------------------------------
+    def _neo4j_ok(self) -> tuple[bool, str]:
+        self.writer.driver.verify_connectivity()
+        return True, db.redacted_uri(self.conf.neo4j.uri)
+
+    def _bus_ok(self) -> tuple[bool, str]:
+        """An AMQP handshake with the first reachable broker of the transport URL."""
+        url = self.conf.notifications.transport_url
+        parsed = oslo_messaging.TransportURL.parse(cfg.ConfigOpts(), url)
+        if parsed.transport not in ("rabbit", "amqp", "kombu"):
+            return True, f"{parsed.transport}:// is not checked"
+        import kombu  # oslo.messaging's rabbit driver depends on it
+
+        errors = []
+        for host in parsed.hosts:
+            conn = kombu.Connection(hostname=host.hostname, port=host.port or 5672,
+                                    userid=host.username or "guest",
+                                    password=host.password or "guest",
+                                    virtual_host=parsed.virtual_host or "/",
+                                    connect_timeout=3)
+            try:
+                conn.connect()
+                return True, redacted_transport_url(url)
+            except Exception as exc:  # noqa: BLE001 - any failure means "down"
+                errors.append(f"{host.hostname}: {type(exc).__name__}")
+            finally:
+                conn.release()
+        return False, "; ".join(errors) or "no broker host in the transport URL"
+
+    # -- periodic resync ---------------------------------------------------
+    def _start_resync(self) -> None:
+        interval = self.conf.sync.interval
+        if interval <= 0:
+            return
+        self._resync = threading.Thread(target=self._resync_loop, args=(interval,),
+                                        name="graphcdm-resync", daemon=True)
+        self._resync.start()
+
+    def _resync_loop(self, interval: float) -> None:
+        """Call graphcdm.sync.resync every interval; a missing module warns once."""
+        warned = False
+        while not self._stopping.wait(interval):
+            try:
+                from graphcdm.sync import resync
+            except ImportError as exc:
+                if not warned:
+                    LOG.warning("periodic resync unavailable (%s); carrying on without it", exc)
+                    warned = True
+                continue
+            try:
+                LOG.info("periodic resync starting")
+                resync(self.conf, self.writer)
+                LOG.info("periodic resync done")
+            except Exception:  # noqa: BLE001 - the next interval tries again
+                LOG.exception("periodic resync failed; next attempt in %ss", interval)

@@ -1,0 +1,143 @@
+"""Helpers of the listener tests: publishing as nova does, waiting, cleaning up.
+
+(A module of its own, named like a test module only so that it belongs with
+the listener tests; it holds no test.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import oslo_messaging
+import pytest
+from oslo_config import cfg
+from oslo_messaging.notify.messaging import MessagingV2Driver
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def nova_transport(url: str) -> Any:
+    """A notification transport set up as nova's: control exchange "nova"."""
+    oslo_messaging.set_transport_defaults("nova")
+    return oslo_messaging.get_notification_transport(cfg.ConfigOpts(), url=url)
+
+
+def _topic(msg: dict[str, Any], names: dict[str, str]) -> str:
+    legacy = str(msg.get("event_type", "")).startswith("compute.")
+    return names["legacy"] if legacy else names["versioned"]
+
+
+def publish_with_notifier(transport: Any, messages: list[dict[str, Any]],
+                          names: dict[str, str]) -> None:
+    """Publish as nova does: Notifier, messagingv2, its publisher ids, both topics.
+
+    The Notifier stamps its own message id and timestamp (as in nova), so the
+    simulator's order is the publish order.
+    """
+    notifiers = {kind: oslo_messaging.Notifier(transport, driver="messagingv2",
+                                               topics=[names[kind]])
+                 for kind in ("versioned", "legacy")}
+    for msg in messages:
+        kind = "legacy" if msg["event_type"].startswith("compute.") else "versioned"
+        notifier = notifiers[kind].prepare(publisher_id=msg["publisher_id"])
+        getattr(notifier, msg.get("priority", "INFO").lower())({}, msg["event_type"],
+                                                               msg["payload"])
+
+
+def publish_raw(transport: Any, messages: list[dict[str, Any]], names: dict[str, str]) -> None:
+    """Publish message bodies as they are (the simulator's ids and timestamps kept,
+    and malformed bodies a Notifier would not build)."""
+    drivers = {topic: MessagingV2Driver(transport.conf, topics=[topic], transport=transport)
+               for topic in (names["versioned"], names["legacy"])}
+    for msg in messages:
+        priority = str(msg.get("priority") or "INFO").lower()
+        drivers[_topic(msg, names)].notify({}, msg, priority, None)
+
+
+def bad_messages() -> list[dict[str, Any]]:
+    """Malformed notifications, each of which must cost only itself."""
+    now = str(dt.datetime.now(dt.UTC).replace(tzinfo=None))
+
+    def msg(**fields: Any) -> dict[str, Any]:
+        base = {"message_id": str(uuid.uuid4()), "publisher_id": "nova-compute:bad-host",
+                "event_type": "instance.update", "priority": "INFO",
+                "payload": {"nova_object.name": "InstanceUpdatePayload"}, "timestamp": now}
+        base.update(fields)
+        return base
+
+    return [
+        msg(),  # versioned instance event without nova_object.data
+        msg(event_type="instance.create.end", payload=["not", "an", "object"]),
+        msg(event_type="instance.power_off.end", timestamp="yesterday at noon"),
+        msg(event_type="service.update",
+            payload={"nova_object.name": "ServiceStatusPayload",
+                     "nova_object.data": {"host": 42, "binary": "nova-compute",
+                                          "disabled": "maybe"}}),
+        msg(event_type="compute.instance.create.end", publisher_id="compute.bad-host",
+            payload={"instance_id": 12345, "host": ["h"]}),
+    ]
+
+
+def processed(listener: Any) -> int:
+    c = listener.counts
+    return c.applied + c.ignored + c.rejected
+
+
+def wait_processed(listener: Any, n: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while processed(listener) < n:
+        if time.monotonic() > deadline:
+            pytest.fail(f"listener processed {processed(listener)} of {n} in {timeout}s: "
+                        f"{listener.stats.log_line()}")
+        time.sleep(0.1)
+
+
+def stop(listener: Any) -> None:
+    with contextlib.suppress(Exception):
+        listener.stop()
+        listener.wait()
+
+
+def delete_queue(rabbit_url: str, name: str) -> None:
+    """Remove a test pool's queue from the shared broker."""
+    import kombu
+
+    with contextlib.suppress(Exception), kombu.Connection(kombu_url(rabbit_url),
+                                                          connect_timeout=5) as conn:
+        conn.default_channel.queue_delete(name)
+
+
+def kombu_url(rabbit_url: str) -> str:
+    url = rabbit_url.replace("rabbit://", "amqp://", 1)
+    return url + "/" if url.endswith(":5672/") else url
+
+
+def queue_depth(rabbit_url: str, name: str) -> int:
+    import kombu
+
+    with kombu.Connection(kombu_url(rabbit_url), connect_timeout=5) as conn:
+        _, count, _ = conn.default_channel.queue_declare(name, passive=True)
+        return int(count)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get_json(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
