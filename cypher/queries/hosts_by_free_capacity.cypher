@@ -5,6 +5,7 @@
 MATCH (c:ComputeNode)
 CALL (c) {
   OPTIONAL MATCH (i:Instance)-[:HOSTED_ON]->(c)
+  WHERE i.gone IS NULL
   RETURN sum(coalesce(i.vcpus, 0)) AS vcpu_used, sum(coalesce(i.memory_mb, 0)) AS memory_used,
          sum(coalesce(i.disk_gb, 0)) AS disk_used, count(i) AS instances
 }

@@ -1,6 +1,8 @@
 // The instance $uuid with the node its HOSTED_ON edge points to (Watcher's get_instance_by_uuid).
 // param: uuid = null -- instance uuid
+// No row for an instance `gone` with its host's deleted service (Watcher: InstanceNotFound).
 MATCH (i:Instance {uuid: $uuid})
+WHERE i.gone IS NULL
 OPTIONAL MATCH (i)-[:HOSTED_ON]->(c:ComputeNode)
 RETURN i.uuid AS uuid, i.name AS name, i.state AS state, i.task_state AS task_state,
        i.power_state AS power_state, i.vcpus AS vcpus, i.memory_mb AS memory_mb, i.disk_gb AS disk_gb,

@@ -1,5 +1,7 @@
 // Every instance, mapped or not, with the node it is hosted on (Watcher's get_all_instances).
+// Instances `gone` with their host's deleted service are left out, as in the export.
 MATCH (i:Instance)
+WHERE i.gone IS NULL
 OPTIONAL MATCH (i)-[:HOSTED_ON]->(c:ComputeNode)
 RETURN i.uuid AS uuid, i.name AS name, i.state AS state, i.task_state AS task_state,
        i.power_state AS power_state, i.vcpus AS vcpus, i.memory_mb AS memory_mb, i.disk_gb AS disk_gb,

@@ -4,6 +4,7 @@
 MATCH (c:ComputeNode {hypervisor_hostname: $hypervisor_hostname})
 CALL (c) {
   OPTIONAL MATCH (i:Instance)-[:HOSTED_ON]->(c)
+  WHERE i.gone IS NULL
   RETURN {vcpu: sum(coalesce(i.vcpus, 0)), memory: sum(coalesce(i.memory_mb, 0)),
           disk: sum(coalesce(i.disk_gb, 0)), instances: count(i)} AS used
 }

@@ -1,6 +1,7 @@
 // Instances hosted on the node $hypervisor_hostname, in any state (Watcher's get_node_instances).
 // param: hypervisor_hostname = null -- nova's node name
 MATCH (i:Instance)-[:HOSTED_ON]->(c:ComputeNode {hypervisor_hostname: $hypervisor_hostname})
+WHERE i.gone IS NULL
 RETURN i.uuid AS uuid, i.name AS name, i.state AS state, i.task_state AS task_state,
        i.power_state AS power_state, i.vcpus AS vcpus, i.memory_mb AS memory_mb, i.disk_gb AS disk_gb,
        i.flavor AS flavor, i.project_id AS project_id, i.user_id AS user_id,

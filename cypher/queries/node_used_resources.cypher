@@ -3,6 +3,7 @@
 MATCH (c:ComputeNode {hypervisor_hostname: $hypervisor_hostname})
 CALL (c) {
   OPTIONAL MATCH (i:Instance)-[:HOSTED_ON]->(c)
+  WHERE i.gone IS NULL
   RETURN sum(coalesce(i.vcpus, 0)) AS vcpu, sum(coalesce(i.memory_mb, 0)) AS memory,
          sum(coalesce(i.disk_gb, 0)) AS disk, count(i) AS instances
 }

@@ -5,6 +5,7 @@ MATCH (c:ComputeNode)
 WHERE c.vcpus IS NOT NULL OR c.memory_mb IS NOT NULL OR c.disk_gb IS NOT NULL
 CALL (c) {
   OPTIONAL MATCH (i:Instance)-[:HOSTED_ON]->(c)
+  WHERE i.gone IS NULL
   RETURN sum(coalesce(i.vcpus, 0)) AS vcpu_used, sum(coalesce(i.memory_mb, 0)) AS memory_used,
          sum(coalesce(i.disk_gb, 0)) AS disk_used, count(i) AS instances
 }

@@ -2,6 +2,7 @@
 MATCH (c:ComputeNode)
 CALL (c) {
   OPTIONAL MATCH (i:Instance)-[:HOSTED_ON]->(c)
+  WHERE i.gone IS NULL
   RETURN sum(coalesce(i.vcpus, 0)) AS vcpu, sum(coalesce(i.memory_mb, 0)) AS memory,
          sum(coalesce(i.disk_gb, 0)) AS disk, count(i) AS instances
 }

@@ -1,5 +1,6 @@
 // Everything to_watcher_model() needs in one round trip: real compute nodes, then every instance with its node's uuid.
 // Placeholder nodes (no uuid yet) are left out: Watcher keys nodes by uuid, so their instances come out unmapped.
+// Instances `gone` with their host's deleted service are left out, as in the export.
 // Rows: [kind, values] with values positional (see graphcdm.query.WATCHER_NODE_FIELDS / WATCHER_INSTANCE_FIELDS).
 MATCH (c:ComputeNode)
 WHERE c.uuid IS NOT NULL AND NOT coalesce(c.placeholder, false)
@@ -12,6 +13,7 @@ RETURN 'node' AS kind,
         toFloat(coalesce(c.disk_ratio, 1.0))] AS values
 UNION ALL
 MATCH (i:Instance)
+WHERE i.gone IS NULL
 OPTIONAL MATCH (i)-[:HOSTED_ON]->(c:ComputeNode)
 RETURN 'instance' AS kind,
        [i.uuid, i.name, i.state, coalesce(i.vcpus, 0), coalesce(i.memory_mb, 0),
