@@ -22,6 +22,12 @@ Semantics follow Watcher 17.0.0's ``ModelRoot``:
   before resync) gives ``None`` capacity and ``None`` free;
 - an instance without sizes (known only from a move) counts as 0.
 
+Instances marked ``gone`` (their host's nova-compute service was deleted
+after everything known about them; the writer keeps them, without a
+HOSTED_ON edge, only until the service tombstone is purged, so that late
+events can still be judged) are left out of every answer, as the export
+leaves them out: to a reader they no longer exist.
+
 Where Watcher raises ``ComputeNodeNotFound``/``InstanceNotFound``/
 ``InstanceNotMapped``, these methods return ``None``. Nodes are named by
 ``hypervisor_hostname`` (the graph key, nova's ``node``) where Watcher takes
@@ -169,9 +175,10 @@ class GraphQuery:
 
         Placeholder nodes are left out (Watcher keys nodes by uuid, which
         they lack until resync); their instances are added unmapped, like
-        every instance without a HOSTED_ON edge. Missing sizes become 0,
-        missing reserved 0, missing ratios 1.0, missing name, host and node
-        "", a missing project the nil UUID (Watcher reads them unguarded). Requires python-watcher.
+        every instance without a HOSTED_ON edge. ``gone`` instances are
+        left out. Missing sizes become 0, missing reserved 0, missing
+        ratios 1.0, missing name, host and node "", a missing project the
+        nil UUID (Watcher reads them unguarded). Requires python-watcher.
         """
         nodes, instances = self.watcher_rows()
         return build_watcher_model(nodes, instances)

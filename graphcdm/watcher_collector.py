@@ -11,7 +11,9 @@ Why it differs from Watcher's nova collector:
 - **the model is rebuilt from the graph on demand** in one Cypher round
   trip (:meth:`graphcdm.query.GraphQuery.to_watcher_model`) instead of
   being cached and deep-copied: the graph *is* the up-to-date model, and a
-  fresh build is cheaper than a deep copy of a large model;
+  fresh build is cheaper than a deep copy of a large model; instances left
+  on a host whose service was deleted (``gone`` in the graph) are not in
+  it, where Watcher's nova collector keeps them unmapped;
 - **audit scopes are resolved in the graph** (:class:`GraphComputeScope`):
   host aggregates via ``(:ComputeNode)-[:MEMBER_OF]->(:Aggregate)`` and
   availability zones via ``ComputeNode.availability_zone``, instead of
