@@ -12,8 +12,9 @@ Transport: RabbitMQ when ``--transport-url``/``GRAPHCDM_TRANSPORT_URL`` is
 given; otherwise oslo.messaging's in-process ``fake://`` driver, whose
 notification listener polls the same in-memory exchanges the notifier
 publishes to, so no message broker has to be installed. Either way the demo
-publishes on an exchange of its own (``graphcdm-demo-<id>``), never on
-nova's, so it cannot disturb a real deployment's listeners.
+publishes on an exchange and topics of its own (``graphcdm-demo-<id>``),
+never on nova's, so it cannot disturb a real deployment's listeners, and
+on RabbitMQ its queues are auto-delete: nothing is left on the broker.
 """
 
 from __future__ import annotations
@@ -134,8 +135,13 @@ def demo(nodes: int, instances: int, operations: int | None, seed: int, duplicat
         url = transport_url or "fake://"
         tag = uuidlib.uuid4().hex[:8]
         conf.set_override("transport_url", url, group="notifications")
+        # Names of its own: nothing of the demo reaches nova's exchange or the
+        # default notification queues other consumers read. No pool: the listener
+        # consumes the topics' own queues, which go away with it (auto-delete).
         conf.set_override("exchange", f"graphcdm-demo-{tag}", group="notifications")
-        conf.set_override("pool", f"graphcdm-demo-{tag}", group="notifications")
+        conf.set_override("topics", [f"graphcdm-demo-{tag}-versioned",
+                                     f"graphcdm-demo-{tag}-legacy"], group="notifications")
+        conf.set_override("pool", None, group="notifications")
 
         ui.step(f"Simulating a cloud of {nodes} compute nodes and {instances} instances "
                 f"(seed {seed})")
@@ -241,10 +247,16 @@ def _transport(conf: Any, url: str) -> Any:
     # Publish on the demo's exchange: oslo.messaging notifiers send to the
     # transport's control_exchange.
     oslo_messaging.set_transport_defaults(control_exchange=conf.notifications.exchange)
+    own = cfg.ConfigOpts()
     try:
-        return oslo_messaging.get_notification_transport(cfg.ConfigOpts(), url=url)
+        transport = oslo_messaging.get_notification_transport(own, url=url)
     except Exception as exc:  # noqa: BLE001 - bad URL or driver: tell the user
         raise _SetupError(f"cannot use transport {_redacted(url)}: {exc}") from None
+    if "oslo_messaging_rabbit" in own:
+        # the demo's queues and exchange go when its listener does (read when the
+        # driver connects, which is later): nothing is left on the broker
+        own.set_override("amqp_auto_delete", True, group="oslo_messaging_rabbit")
+    return transport
 
 
 def _listener(conf: Any, writer: Any, transport: Any) -> Any:
@@ -273,7 +285,8 @@ def _publish_and_follow(messages: list[dict[str, Any]], conf: Any, transport: An
     """Publish every message as nova does; follow the listener until it applied them."""
     from oslo_messaging.notify.messaging import MessagingV2Driver
 
-    topics = {"versioned": "versioned_notifications", "legacy": "notifications"}
+    versioned, legacy = conf.notifications.topics
+    topics = {"versioned": versioned, "legacy": legacy}
     drivers = {kind: MessagingV2Driver(conf, topics=[topic], transport=transport)
                for kind, topic in topics.items()}
     total = len(messages)

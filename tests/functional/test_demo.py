@@ -68,7 +68,6 @@ def test_demo_on_the_local_neo4j_with_the_fake_transport(neo4j_uri, writer):
 
 def test_demo_through_rabbitmq_on_the_configured_neo4j(neo4j_uri, rabbit_url, writer):
     """--transport-url: the real listener reads RabbitMQ; a configured graph needs --reset."""
-    writer.apply([])  # schema only; put one stale instance in to be replaced
     from graphcdm import emitter, envelope
     from graphcdm.pipeline import Pipeline
 
