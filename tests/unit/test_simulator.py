@@ -120,3 +120,20 @@ def test_stream_file_round_trip(tmp_path):
 def _payload_host(m: dict) -> str | None:
     payload = m["payload"]
     return payload.get("nova_object.data", payload).get("host")
+
+
+def test_simulate_command_writes_stream_and_expected(tmp_path):
+    from click.testing import CliRunner
+
+    from graphcdm.cli import main
+
+    out = tmp_path / "cloud.jsonl"
+    done = CliRunner().invoke(main, ["simulate", "--nodes", "4", "--instances", "12",
+                                     "--seed", "3", "--duplicate", "0.5", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    expected = json.loads((tmp_path / "cloud.expected.json").read_text())
+    sim = Simulator(nodes=4, instances=12, seed=3, duplicate=0.5).run()
+    assert expected == sim.expected
+    assert list(simulator.iter_stream(out)) == sim.messages
+    bad = CliRunner().invoke(main, ["simulate", "--nodes", "1", "-o", str(out)])
+    assert bad.exit_code == 2
