@@ -258,6 +258,32 @@ class GraphWriter:
             raise WriteFailed(f"Neo4j write failed after {self.retries + 1} attempts: "
                               f"{type(exc).__name__}: {exc}") from exc
 
+    # -- resync (graphcdm.sync) -------------------------------------------
+    #: Statements of cypher/sync/ that write, each for UNWIND $rows batches.
+    SYNC_WRITES = ("compute_nodes", "aggregates", "memberships", "remove_instances",
+                   "remove_compute_nodes", "remove_aggregates")
+
+    def sync_write(self, name: str, rows: Sequence[dict[str, Any]], batch_size: int = 2000,
+                   progress: Any = None) -> dict[str, int]:
+        """Run ``cypher/sync/<name>`` over ``rows`` in batches, one transaction each.
+
+        Why batches and not one transaction: a snapshot of a large cloud is
+        tens of thousands of rows; each batch is guarded on its own (versions,
+        tombstones), so committing them separately changes no result.
+        ``progress(n)`` is called with the rows done after each batch.
+        """
+        if name not in self.SYNC_WRITES:
+            raise KeyError(f"not a resync statement: {name}")
+        totals: dict[str, int] = {}
+        for start in range(0, len(rows), batch_size):
+            chunk = list(rows[start:start + batch_size])
+            counters = self._retrying(self._commit, [(f"sync/{name}", chunk)])
+            for key, value in counters.items():
+                totals[key] = totals.get(key, 0) + value
+            if progress:
+                progress(start + len(chunk))
+        return totals
+
 
 def _log_retry(state: tenacity.RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None

@@ -9,8 +9,10 @@ stop the server in the middle of a poll.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from watcher.tests.local_fixtures.nova_api_emulator import NovaAPIEmulator
@@ -18,20 +20,42 @@ from watcher.tests.local_fixtures.placement_api_emulator import PlacementAPIEmul
 from werkzeug import serving
 
 
-class Served:
-    """One emulator app served on 127.0.0.1:<ephemeral port>."""
+class _QuietHandler(serving.WSGIRequestHandler):
+    """No access log line per request (thousands in a benchmark)."""
 
-    def __init__(self, app: Any, *, before: Callable[[dict], None] | None = None) -> None:
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class Served:
+    """One emulator app served on 127.0.0.1:<ephemeral port>.
+
+    ``before(environ)`` runs before each request; when it returns an HTTP
+    status (int), that status is answered with a JSON error body instead of
+    calling the emulator: how a test fails the API halfway through a poll.
+    """
+
+    def __init__(self, app: Any, *, before: Callable[[dict], int | None] | None = None) -> None:
         self.before = before
         self.requests: list[str] = []
 
         def wsgi(environ: dict, start_response: Any) -> Any:
-            self.requests.append(environ.get("PATH_INFO", ""))
+            path = environ.get("PATH_INFO", "")
+            query = environ.get("QUERY_STRING", "")
+            self.requests.append(path + ("?" + query if query else ""))
             if self.before is not None:
-                self.before(environ)
+                status = self.before(environ)
+                if status is not None:
+                    body = json.dumps({"error": {"code": status,
+                                                 "message": "injected failure"}}).encode()
+                    start_response(f"{status} {HTTPStatus(status).phrase}",
+                                   [("Content-Type", "application/json"),
+                                    ("Content-Length", str(len(body)))])
+                    return [body]
             return app(environ, start_response)
 
-        self.server = serving.make_server("127.0.0.1", 0, wsgi, threaded=True)
+        self.server = serving.make_server("127.0.0.1", 0, wsgi, threaded=True,
+                                          request_handler=_QuietHandler)
         self.port = self.server.socket.getsockname()[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -57,13 +81,24 @@ class Cloud:
         if topology is not None:
             self.load(topology)
 
-    def load(self, topology: dict[str, list[dict]]) -> None:
-        """Replace the whole topology: {compute_nodes, instances, aggregates} of dicts."""
-        from watcher.tests.functional.topology import ComputeTopology
+    def load(self, topology: Any) -> None:
+        """Replace the whole topology.
 
-        topo = ComputeTopology(compute_nodes=[dict(n) for n in topology.get("compute_nodes", [])],
-                               instances=[dict(i) for i in topology.get("instances", [])],
-                               aggregates=[dict(a) for a in topology.get("aggregates", [])])
+        ``topology`` is a Watcher ``ComputeTopology`` or a dict
+        ``{compute_nodes, instances, aggregates}`` of dicts or Watcher's
+        dataclasses (``normalize`` turns both into the dicts the emulators
+        read). Dicts are copied so that later edits by the test do not leak.
+        """
+        from watcher.tests.functional.topology import ComputeTopology, normalize
+
+        if isinstance(topology, ComputeTopology):
+            topology = {"compute_nodes": topology.compute_nodes,
+                        "instances": topology.instances,
+                        "aggregates": topology.aggregates}
+        topo = ComputeTopology(
+            compute_nodes=[dict(n) for n in normalize(topology.get("compute_nodes", [])) or []],
+            instances=[dict(i) for i in normalize(topology.get("instances", [])) or []],
+            aggregates=[dict(a) for a in normalize(topology.get("aggregates", [])) or []])
         self.nova.load_topology(topo)
         if self.placement is not None:
             self.placement.load_topology(topo)

@@ -1,0 +1,1 @@
+CREATE CONSTRAINT aggregate_id IF NOT EXISTS FOR (a:Aggregate) REQUIRE a.id IS UNIQUE

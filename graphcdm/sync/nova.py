@@ -1,0 +1,216 @@
+"""Read the cloud through openstacksdk: the *get* step of the resync.
+
+Only API calls live here; every resource is turned into a plain dict with
+the API's own field names (what the nova and placement APIs return), so
+that :mod:`graphcdm.sync.snapshot` is a pure function of data a test can
+write by hand. Any failure of a listing raises :class:`PollFailed`: a poll
+is all or nothing, because the cleanup that follows deletes what the poll
+did not see.
+
+Placement is optional, as in Watcher's collector: when its endpoint fails
+or a resource provider has no inventory, the hypervisor figures are used.
+Availability zones come from ``os-availability-zone/detail`` when the cloud
+serves it, else from each nova-compute service's ``zone``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import openstack
+import openstack.exceptions as osexc
+from oslo_config import cfg
+
+LOG = logging.getLogger(__name__)
+
+#: (step name, items so far) -> None; the command drives a progress bar with it.
+Progress = Callable[[str, int], None]
+
+
+class PollFailed(RuntimeError):
+    """A listing the snapshot needs could not be read completely."""
+
+
+class NovaConfigError(PollFailed):
+    """``[nova]`` does not describe a usable connection (no cloud, no auth...)."""
+
+
+@dataclass
+class RawCloud:
+    """Everything one poll read, as plain dicts (API field names)."""
+
+    services: list[dict[str, Any]] = field(default_factory=list)
+    hypervisors: list[dict[str, Any]] = field(default_factory=list)
+    #: resource provider uuid -> resource class -> {total, reserved, allocation_ratio};
+    #: None when placement was not read at all
+    inventories: dict[str, dict[str, dict[str, Any]]] | None = None
+    servers: list[dict[str, Any]] = field(default_factory=list)
+    aggregates: list[dict[str, Any]] = field(default_factory=list)
+    #: host -> zone from os-availability-zone; None when the API lacks it
+    zones: dict[str, str] | None = None
+
+
+def connect(conf: cfg.ConfigOpts) -> openstack.connection.Connection:
+    """An openstacksdk connection from ``[nova]`` (a clouds.yaml cloud or explicit auth)."""
+    n = conf.nova
+    kwargs: dict[str, Any] = {"load_yaml_config": bool(n.cloud), "load_envvars": not n.cloud
+                              and n.auth_type != "none", "api_timeout": n.api_timeout}
+    if n.compute_endpoint_override:
+        kwargs["compute_endpoint_override"] = n.compute_endpoint_override
+    if n.placement_endpoint_override:
+        kwargs["placement_endpoint_override"] = n.placement_endpoint_override
+    if n.region_name:
+        kwargs["region_name"] = n.region_name
+    if n.cacert:
+        kwargs["cacert"] = n.cacert
+    if n.insecure:
+        kwargs["verify"] = False
+    if n.cloud:
+        return openstack.connect(cloud=n.cloud, **kwargs)
+    kwargs["auth_type"] = n.auth_type
+    kwargs["interface"] = n.interface
+    if n.auth_type != "none":
+        auth = {k: getattr(n, k) for k in ("auth_url", "username", "password", "project_name",
+                                           "user_domain_name", "project_domain_name")
+                if getattr(n, k)}
+        kwargs["auth"] = auth
+    return openstack.connect(**kwargs)
+
+
+def _server(s: Any) -> dict[str, Any]:
+    flavor = s.flavor
+    image = s.image
+    image_id = getattr(image, "id", None) if image else None
+    return {
+        "id": s.id, "name": s.name, "status": s.status, "vm_state": s.vm_state,
+        "task_state": s.task_state, "power_state": s.power_state,
+        "host": s.compute_host, "node": s.hypervisor_hostname,
+        "flavor": {"name": getattr(flavor, "original_name", None) or getattr(flavor, "name", None),
+                   "id": getattr(flavor, "id", None),
+                   "vcpus": getattr(flavor, "vcpus", None), "ram": getattr(flavor, "ram", None),
+                   "disk": getattr(flavor, "disk", None),
+                   "ephemeral": getattr(flavor, "ephemeral", None),
+                   "swap": getattr(flavor, "swap", None)} if flavor else {},
+        "image_id": image_id or None,
+        "project_id": s.project_id, "user_id": s.user_id, "locked": s.is_locked,
+        "availability_zone": s.availability_zone, "created": s.created_at,
+        "metadata": dict(s.metadata or {}),
+    }
+
+
+def _hypervisor(h: Any) -> dict[str, Any]:
+    service = h.service_details or {}
+    return {"id": h.id, "hypervisor_hostname": h.name, "service_host": service.get("host"),
+            "disabled_reason": service.get("disabled_reason"), "state": h.state,
+            "status": h.status, "vcpus": h.vcpus, "memory_mb": h.memory_size,
+            "local_gb": h.local_disk_size}
+
+
+def _service(s: Any) -> dict[str, Any]:
+    return {"id": s.id, "host": s.host, "binary": s.binary, "zone": s.availability_zone,
+            "state": s.state, "status": s.status, "disabled_reason": s.disabled_reason,
+            "forced_down": bool(getattr(s, "is_forced_down", False))}
+
+
+def _aggregate(a: Any) -> dict[str, Any]:
+    return {"id": a.id, "uuid": a.uuid, "name": a.name, "hosts": list(a.hosts or []),
+            "availability_zone": a.availability_zone, "metadata": dict(a.metadata or {})}
+
+
+def _zones(conn: Any) -> dict[str, str] | None:
+    try:
+        zones = list(conn.compute.availability_zones(details=True))
+    except osexc.NotFoundException:
+        return None  # not served (emulators): services' zones are used
+    out: dict[str, str] = {}
+    for zone in zones:
+        for host, binaries in (zone.hosts or {}).items():
+            if "nova-compute" in (binaries or {}):
+                out[host] = zone.name
+    return out
+
+
+def _inventories(conn: Any, conf: cfg.ConfigOpts, uuids: list[str],
+                 progress: Progress | None) -> dict[str, dict[str, dict[str, Any]]] | None:
+    """Inventories of the hypervisors' resource providers (one request each, in parallel)."""
+    def one(uuid: str) -> tuple[str, dict[str, dict[str, Any]]]:
+        try:
+            invs = conn.placement.resource_provider_inventories(uuid)
+            return uuid, {i.resource_class: {"total": i.total, "reserved": i.reserved,
+                                             "allocation_ratio": i.allocation_ratio}
+                          for i in invs}
+        except osexc.NotFoundException:
+            return uuid, {}
+
+    try:
+        conn.placement.get_endpoint()
+    except Exception as exc:  # noqa: BLE001 - any catalog problem means "no placement"
+        LOG.warning("placement unavailable (%s); using hypervisor figures", exc)
+        return None
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    try:
+        with concurrent.futures.ThreadPoolExecutor(conf.nova.placement_workers) as pool:
+            for uuid, inv in pool.map(one, uuids):
+                out[uuid] = inv
+                if progress:
+                    progress("placement", len(out))
+    except osexc.SDKException as exc:
+        LOG.warning("placement inventories unreadable (%s); using hypervisor figures", exc)
+        return None
+    return out
+
+
+def fetch(conf: cfg.ConfigOpts, progress: Progress | None = None,
+          conn: Any = None) -> RawCloud:
+    """Read services, hypervisors, inventories, servers, aggregates and zones.
+
+    Raises :class:`PollFailed` (with the step and the API's error) when a
+    listing fails; placement failures only fall back (see module docstring).
+    """
+    raw = RawCloud()
+    step = "services"
+    try:
+        conn = conn or connect(conf)
+    except (osexc.ConfigException, KeyError, ValueError) as exc:
+        raise NovaConfigError(_short(exc)) from exc
+    except (osexc.SDKException, OSError) as exc:
+        raise PollFailed(f"connecting to the nova API failed: {_short(exc)}") from exc
+    try:
+        step = "services"
+        raw.services = [_service(s) for s in conn.compute.services(binary="nova-compute")]
+        _tick(progress, step, len(raw.services))
+        step = "hypervisors"
+        raw.hypervisors = [_hypervisor(h) for h in conn.compute.hypervisors(details=True)]
+        _tick(progress, step, len(raw.hypervisors))
+        if conf.nova.use_placement:
+            raw.inventories = _inventories(conn, conf, [h["id"] for h in raw.hypervisors],
+                                           progress)
+        step = "servers"
+        for s in conn.compute.servers(details=True, all_projects=True,
+                                      limit=conf.sync.page_size):
+            raw.servers.append(_server(s))
+            if len(raw.servers) % 500 == 0:
+                _tick(progress, step, len(raw.servers))
+        _tick(progress, step, len(raw.servers))
+        step = "aggregates"
+        raw.aggregates = [_aggregate(a) for a in conn.compute.aggregates()]
+        _tick(progress, step, len(raw.aggregates))
+        step = "availability zones"
+        raw.zones = _zones(conn)
+    except (osexc.SDKException, OSError) as exc:
+        raise PollFailed(f"reading {step} from the nova API failed: {_short(exc)}") from exc
+    return raw
+
+
+def _tick(progress: Progress | None, step: str, count: int) -> None:
+    if progress:
+        progress(step, count)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300] if text else ''}"

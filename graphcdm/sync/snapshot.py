@@ -1,0 +1,244 @@
+"""Turn what a poll read into typed rows, and compare them with the graph: pure.
+
+The *transform* step of the resync: no I/O, so the arithmetic Watcher's
+collector does (placement inventories over hypervisor figures, disk =
+root unless boot-from-volume + ephemeral + swap rounded up to GB) and the
+drift a dry run prints are unit-tested on hand-written data.
+
+Instances become the same changes notifications give
+(:class:`~graphcdm.changes.InstanceUpsert` and
+:class:`~graphcdm.changes.InstanceMove`/``InstanceUnmap``) at the poll's
+version, so the writer's version guards and tombstones decide between a
+snapshot row and a notification exactly as between two notifications.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphcdm.changes import Change, InstanceMove, InstanceUnmap, InstanceUpsert
+from graphcdm.sync.nova import RawCloud
+
+#: Compute node properties the resync writes (the read side uses these names).
+NODE_FIELDS = ("uuid", "hostname", "hypervisor_hostname", "state", "status", "disabled_reason",
+               "vcpus", "vcpu_reserved", "vcpu_ratio", "memory_mb", "memory_mb_reserved",
+               "memory_ratio", "disk_gb", "disk_gb_reserved", "disk_ratio", "availability_zone")
+
+#: Instance attributes compared by a dry run (placement is compared apart: "moved").
+INSTANCE_FIELDS = ("name", "state", "task_state", "vcpus", "memory_mb", "disk_gb", "flavor",
+                   "project_id")
+
+AGGREGATE_FIELDS = ("uuid", "name", "availability_zone", "metadata", "members")
+
+#: nova's power_state integers, named as versioned notifications name them.
+POWER_STATES = {0: "pending", 1: "running", 3: "paused", 4: "shutdown", 6: "crashed",
+                7: "suspended"}
+
+KINDS = ("compute_nodes", "instances", "aggregates")
+
+
+@dataclass
+class Snapshot:
+    """The cloud as rows for the loader, all at one version (the poll's start)."""
+
+    version: str
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    #: InstanceUpsert + InstanceMove/InstanceUnmap per server
+    instance_changes: list[Change] = field(default_factory=list)
+    #: uuid -> {INSTANCE_FIELDS..., host, node}: for the drift
+    instances: dict[str, dict[str, Any]] = field(default_factory=dict)
+    aggregates: list[dict[str, Any]] = field(default_factory=list)
+    #: [{hypervisor_hostname, aggregate_ids}] for every node of the snapshot
+    memberships: list[dict[str, Any]] = field(default_factory=list)
+
+
+def disk_gb(flavor: dict[str, Any], boot_from_volume: bool) -> int:
+    """Local disk as Watcher's collector computes it (swap is in MB, rounded up)."""
+    root = 0 if boot_from_volume else int(flavor.get("disk") or 0)
+    return root + int(flavor.get("ephemeral") or 0) + math.ceil(int(flavor.get("swap") or 0)
+                                                                / 1024)
+
+
+def _capacity(inv: dict[str, dict[str, Any]] | None, rc: str, total: Any
+              ) -> tuple[Any, int, float]:
+    """(total, reserved, allocation_ratio) from placement, else the hypervisor's total."""
+    if inv and rc in inv:
+        i = inv[rc]
+        return i.get("total"), int(i.get("reserved") or 0), float(i.get("allocation_ratio")
+                                                                  or 1.0)
+    return total, 0, 1.0
+
+
+def _enabled(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def node_rows(raw: RawCloud, version: str) -> list[dict[str, Any]]:
+    """One row per hypervisor (compute node), keyed by hypervisor_hostname."""
+    services = {s["host"]: s for s in raw.services if s.get("host")}
+    rows = []
+    for h in sorted(raw.hypervisors, key=lambda h: h["hypervisor_hostname"] or ""):
+        if not h.get("hypervisor_hostname"):
+            continue
+        host = h.get("service_host") or h["hypervisor_hostname"]
+        svc = services.get(host, {})
+        inv = raw.inventories.get(h["id"]) if raw.inventories is not None else None
+        vcpus, vcpu_reserved, vcpu_ratio = _capacity(inv, "VCPU", h.get("vcpus"))
+        mem, mem_reserved, mem_ratio = _capacity(inv, "MEMORY_MB", h.get("memory_mb"))
+        disk, disk_reserved, disk_ratio = _capacity(inv, "DISK_GB", h.get("local_gb"))
+        zone = (raw.zones or {}).get(host) or svc.get("zone")
+        rows.append({
+            "uuid": h["id"], "hostname": host, "hypervisor_hostname": h["hypervisor_hostname"],
+            "state": _enabled(h.get("state") or svc.get("state")),
+            "status": _enabled(h.get("status") or svc.get("status")),
+            "disabled_reason": h.get("disabled_reason") or svc.get("disabled_reason"),
+            "vcpus": vcpus, "vcpu_reserved": vcpu_reserved, "vcpu_ratio": vcpu_ratio,
+            "memory_mb": mem, "memory_mb_reserved": mem_reserved, "memory_ratio": mem_ratio,
+            "disk_gb": disk, "disk_gb_reserved": disk_reserved, "disk_ratio": disk_ratio,
+            "availability_zone": zone, "forced_down": bool(svc.get("forced_down", False)),
+            "service_uuid": svc.get("id"), "version": version,
+        })
+    return rows
+
+
+def instance_attrs(s: dict[str, Any]) -> dict[str, Any]:
+    """A server's attributes under the names notifications give them (graphcdm.parse)."""
+    f = s.get("flavor") or {}
+    power = s.get("power_state")
+    metadata = s.get("metadata")
+    return {
+        "name": s.get("name"), "state": s.get("vm_state"), "task_state": s.get("task_state"),
+        "power_state": POWER_STATES.get(power, None if power is None else str(power)),
+        "vcpus": f.get("vcpus"), "memory_mb": f.get("ram"), "root_gb": f.get("disk"),
+        "ephemeral_gb": f.get("ephemeral"), "swap_mb": f.get("swap"),
+        "disk_gb": disk_gb(f, not s.get("image_id")), "flavor": f.get("name"),
+        "project_id": s.get("project_id"), "user_id": s.get("user_id"),
+        "locked": s.get("locked"), "availability_zone": s.get("availability_zone"),
+        "created_at": s.get("created"),
+        "metadata": None if metadata is None else json.dumps(metadata, sort_keys=True,
+                                                             separators=(",", ":")),
+    }
+
+
+def build(raw: RawCloud, version: str) -> Snapshot:
+    """The snapshot of a complete poll, every row at ``version``."""
+    snap = Snapshot(version=version, nodes=node_rows(raw, version))
+    for s in sorted(raw.servers, key=lambda s: s["id"]):
+        if s.get("vm_state") == "deleted":
+            continue  # Watcher skips them too; the cleanup removes them
+        attrs = instance_attrs(s)
+        host, node = s.get("host"), s.get("node")
+        snap.instance_changes.append(InstanceUpsert(s["id"], version, attrs, host))
+        if host:
+            snap.instance_changes.append(InstanceMove(s["id"], version, host, node))
+        else:
+            snap.instance_changes.append(InstanceUnmap(s["id"], version))
+        snap.instances[s["id"]] = {**{k: attrs[k] for k in INSTANCE_FIELDS},
+                                   "host": host, "node": node if host else None}
+    by_host: dict[str, list[int]] = {}
+    for a in sorted(raw.aggregates, key=lambda a: a["id"]):
+        for host in a.get("hosts") or []:
+            by_host.setdefault(host, []).append(a["id"])
+    members: dict[Any, list[str]] = {}
+    for n in snap.nodes:
+        ids = sorted(set(by_host.get(n["hostname"], [])))
+        snap.memberships.append({"hypervisor_hostname": n["hypervisor_hostname"],
+                                 "aggregate_ids": ids})
+        for i in ids:
+            members.setdefault(i, []).append(n["hypervisor_hostname"])
+    for a in sorted(raw.aggregates, key=lambda a: a["id"]):
+        snap.aggregates.append({
+            "id": a["id"], "uuid": a.get("uuid"), "name": a.get("name"),
+            "availability_zone": a.get("availability_zone"),
+            "metadata": json.dumps(a.get("metadata") or {}, sort_keys=True,
+                                   separators=(",", ":")),
+            "members": sorted(members.get(a["id"], [])),
+        })
+    return snap
+
+
+# --------------------------------------------------------------------------
+# drift: what a load would change
+
+
+@dataclass
+class KindDrift:
+    """Keys (hypervisor_hostname, uuid, aggregate id) per kind of change."""
+
+    created: list[Any] = field(default_factory=list)
+    updated: list[Any] = field(default_factory=list)
+    moved: list[Any] = field(default_factory=list)
+    removed: list[Any] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(getattr(self, k)) for k in ("created", "updated", "moved", "removed")}
+
+
+@dataclass
+class Drift:
+    """What loading a snapshot would change, per kind (compute_nodes, instances, aggregates)."""
+
+    kinds: dict[str, KindDrift] = field(default_factory=lambda: {k: KindDrift() for k in KINDS})
+
+    def total(self) -> int:
+        return sum(sum(d.counts().values()) for d in self.kinds.values())
+
+    def as_dict(self, examples: int = 3) -> dict[str, Any]:
+        return {kind: {what: {"count": len(keys), "examples": keys[:examples]}
+                       for what, keys in vars(d).items()}
+                for kind, d in self.kinds.items()}
+
+
+def _differs(want: dict[str, Any], have: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    return any(_norm(want.get(f)) != _norm(have.get(f)) for f in fields)
+
+
+def _norm(v: Any) -> Any:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+
+def drift(snap: Snapshot, graph: dict[str, dict[Any, dict[str, Any]]]) -> Drift:
+    """Compare a snapshot with the graph's current entities (keyed like the snapshot).
+
+    ``graph`` = {"compute_nodes": {hypervisor_hostname: props},
+    "instances": {uuid: props}, "aggregates": {id: props}}. A placeholder
+    the snapshot completes counts as updated.
+    """
+    d = Drift()
+    have_nodes = graph.get("compute_nodes", {})
+    want_nodes = {n["hypervisor_hostname"]: n for n in snap.nodes}
+    nd = d.kinds["compute_nodes"]
+    for key, row in want_nodes.items():
+        if key not in have_nodes:
+            nd.created.append(key)
+        elif have_nodes[key].get("placeholder") or _differs(row, have_nodes[key], NODE_FIELDS):
+            nd.updated.append(key)
+    nd.removed = sorted(k for k in have_nodes if k not in want_nodes)
+
+    have_inst = graph.get("instances", {})
+    idr = d.kinds["instances"]
+    for key, row in snap.instances.items():
+        have = have_inst.get(key)
+        if have is None:
+            idr.created.append(key)
+            continue
+        if _differs(row, have, INSTANCE_FIELDS):
+            idr.updated.append(key)
+        if row.get("node") != have.get("node") or row.get("host") != have.get("host"):
+            idr.moved.append(key)
+    idr.removed = sorted(k for k in have_inst if k not in snap.instances)
+
+    have_agg = graph.get("aggregates", {})
+    want_agg = {a["id"]: a for a in snap.aggregates}
+    ad = d.kinds["aggregates"]
+    for key, row in want_agg.items():
+        if key not in have_agg:
+            ad.created.append(key)
+        elif _differs(row, {**have_agg[key], "members": sorted(have_agg[key].get("members")
+                                                                 or [])}, AGGREGATE_FIELDS):
+            ad.updated.append(key)
+    ad.removed = sorted((k for k in have_agg if k not in want_agg), key=str)
+    return d
