@@ -197,6 +197,8 @@ class Simulator:
         width = max(4, len(str(self.nodes)))
         self.hosts = [f"compute-{i:0{width}d}" for i in range(1, self.nodes + 1)]
         self.live = {}
+        self._uuids: list[str] = []  # live uuids, for O(1) random picks
+        self._where: dict[str, int] = {}
         self.services = {h: Service() for h in self.hosts}
         self.revealed_nodes = set()
         self.named_hosts = set()
@@ -309,15 +311,33 @@ class Simulator:
         return [h for h, s in self.services.items() if not s.disabled and not s.forced_down]
 
     def _destination(self, avoid: str | None) -> str | None:
+        """A random enabled, up host other than ``avoid`` (as the scheduler picks one)."""
+        for _ in range(32):  # most hosts are usable: sample, do not scan
+            host = self.hosts[self.rng.randrange(len(self.hosts))]
+            svc = self.services[host]
+            if host != avoid and not svc.disabled and not svc.forced_down:
+                return host
         hosts = [h for h in self._usable_hosts() if h != avoid]
         return self.rng.choice(hosts) if hosts else None
+
+    def _add(self, inst: Instance) -> None:
+        self.live[inst.uuid] = inst
+        self._where[inst.uuid] = len(self._uuids)
+        self._uuids.append(inst.uuid)
+
+    def _remove(self, uuid: str) -> None:
+        del self.live[uuid]
+        pos = self._where.pop(uuid)
+        last = self._uuids.pop()
+        if last != uuid:
+            self._uuids[pos] = last
+            self._where[last] = pos
 
     def _pick(self, *, states: tuple[str, ...] = ("active",), placed: bool = True,
               ) -> Instance | None:
         """A random instance in one of the states, on an up host (or unplaced)."""
-        uuids = list(self.live)
         for _ in range(20):
-            inst = self.live[self.rng.choice(uuids)]
+            inst = self.live[self._uuids[self.rng.randrange(len(self._uuids))]]
             if inst.state not in states:
                 continue
             if placed and (not inst.host or self.services[inst.host].forced_down):
@@ -351,7 +371,7 @@ class Simulator:
             self._instance("instance.create.start", inst, legacy)
         inst = inst.replace(state="active", task_state=None)
         self._instance("instance.create.end", inst, legacy, places=True)
-        self.live[inst.uuid] = inst
+        self._add(inst)
         return True
 
     def _op_churn(self) -> bool:
@@ -364,7 +384,7 @@ class Simulator:
         self._instance("instance.delete.end",
                        inst.replace(state="deleted", task_state=None, power_state="pending"),
                        legacy)
-        del self.live[inst.uuid]
+        self._remove(inst.uuid)
         return self._create()
 
     def _op_state(self) -> bool:

@@ -56,7 +56,7 @@ def test_stream_gives_the_expected_export(writer, seed, fmt, duplicate, reorder,
 
 def test_host_failures_and_unrevealed_hosts(writer):
     """More hosts than instances: evacuations onto hosts whose node no event names."""
-    sim = Simulator(nodes=40, instances=20, seed=13, operations=100, duplicate=0.2,
+    sim = Simulator(nodes=40, instances=20, seed=9, operations=150, duplicate=0.2,
                     reorder=80).run()
     assert sim.operations.get("evacuated", 0) > 0
     assert any(n["hypervisor_hostname"] == n["hostname"] for n in sim.expected["compute_nodes"])
