@@ -180,7 +180,7 @@ def test_failed_poll_deletes_nothing(writer, sconf, cloud):
     # the cloud loses a host and most instances, but the servers listing fails
     # halfway (second page): nothing may be deleted
     t.compute_nodes = t.compute_nodes[:1]
-    t.instances = t.instances[:1]
+    t.instances = t.instances[:3]  # two pages of two
     t.aggregates = []
     cloud.load(t)
     cloud.nova_http.before = lambda environ: (
@@ -188,6 +188,7 @@ def test_failed_poll_deletes_nothing(writer, sconf, cloud):
         and "marker=" in environ.get("QUERY_STRING", "") else None)
     with pytest.raises(PollFailed, match="servers"):
         resync(sconf, writer)
+    assert any("marker=" in r for r in cloud.nova_http.requests)  # it failed on page 2
     assert export.export(writer) == before
     assert writer.read("sync/graph_aggregates") == before_aggs
 
