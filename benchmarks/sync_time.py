@@ -17,7 +17,7 @@ and instance counts, every instance placed): a fast wrong answer would not
 count. Timings on a shared machine vary; the script prints its own command
 line and the machine's load average.
 
-    .venv/bin/python benchmarks/sync_time.py --uri bolt://127.0.0.1:7781 --yes
+    .venv/bin/python benchmarks/sync_time.py --uri bolt://127.0.0.1:7731 --yes
 
 The graph at --uri is emptied (schema kept); --yes says that is fine.
 """
@@ -89,7 +89,7 @@ def line(label: str, report: SyncReport, total: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    port = os.environ.get("GRAPHCDM_TEST_BOLT_PORT", "7781")
+    port = os.environ.get("GRAPHCDM_TEST_BOLT_PORT", "7731")
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--uri", "--neo4j-uri", dest="uri", default=f"bolt://127.0.0.1:{port}",

@@ -23,6 +23,7 @@ from typing import Any
 
 import openstack
 import openstack.exceptions as osexc
+from keystoneauth1 import exceptions as ksaexc
 from oslo_config import cfg
 
 LOG = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ def _inventories(conn: Any, conf: cfg.ConfigOpts, uuids: list[str],
                 out[uuid] = inv
                 if progress:
                     progress("placement", len(out))
-    except osexc.SDKException as exc:
+    except (osexc.SDKException, ksaexc.ClientException) as exc:
         LOG.warning("placement inventories unreadable (%s); using hypervisor figures", exc)
         return None
     return out
@@ -209,9 +210,9 @@ def fetch(conf: cfg.ConfigOpts, progress: Progress | None = None,
     step = "services"
     try:
         conn = conn or connect(conf)
-    except (osexc.ConfigException, KeyError, ValueError) as exc:
+    except (osexc.ConfigException, ksaexc.AuthPluginException, KeyError, ValueError) as exc:
         raise NovaConfigError(_short(exc)) from exc
-    except (osexc.SDKException, OSError) as exc:
+    except (osexc.SDKException, ksaexc.ClientException, OSError) as exc:
         raise PollFailed(f"connecting to the nova API failed: {_short(exc)}") from exc
     try:
         step = "services"
@@ -230,7 +231,7 @@ def fetch(conf: cfg.ConfigOpts, progress: Progress | None = None,
         _tick(progress, step, len(raw.aggregates))
         step = "availability zones"
         raw.zones = _zones(conn)
-    except (osexc.SDKException, OSError) as exc:
+    except (osexc.SDKException, ksaexc.ClientException, OSError) as exc:
         raise PollFailed(f"reading {step} from the nova API failed: {_short(exc)}") from exc
     return raw
 
