@@ -334,3 +334,14 @@ def test_cli_end_to_end(writer, neo4j_uri, cloud, tmp_path):
     assert failed.returncode == 1
     assert "resync aborted, nothing removed" in failed.stderr and "servers" in failed.stderr
     assert len(placement(writer)) == 5
+
+
+def test_placement_down_falls_back_to_hypervisor_figures(writer, sconf, cloud):
+    cloud.placement_http.before = lambda environ: 503
+    report = resync(sconf, writer)
+    assert report.placement is False
+    c1 = nodes(writer)["compute-1"]
+    # the hypervisor's totals, nothing reserved, ratio 1 (Watcher's fallback)
+    assert (c1["vcpus"], c1["vcpu_reserved"], c1["vcpu_ratio"], c1["memory_mb_reserved"]) == \
+        (16, 0, 1.0, 0)
+    assert len(placement(writer)) == 5
