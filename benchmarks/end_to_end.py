@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import shlex
 import sys
 import time
@@ -73,6 +74,7 @@ class Bench:
         for key, value in {"topics": list(topics.values()), "pool": pool, "exchange": "nova",
                            "batch_size": self.args.batch_size,
                            "batch_timeout": self.args.batch_timeout,
+                           "executor_threads": self.args.threads,
                            "transport_url": self.args.transport_url}.items():
             conf.set_override(key, value, group="notifications")
         conf.set_override("port", 0, group="metrics")
@@ -104,7 +106,8 @@ class Bench:
         finally:
             listener.stop()
             listener.wait()
-            _delete_queue(self.args.transport_url, pool)
+            for queue in [pool] + [f"{t}.info" for t in topics.values()]:
+                _delete_queue(self.args.transport_url, queue)
         lags = listener.stats.lags()
         return {"count": len(messages), "publish_s": published, "total_s": done,
                 "lags": lags, "batches": listener.stats.snapshot()["batches"]}
@@ -135,11 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=15.0, help="length of the latency phase")
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--batch-timeout", type=float, default=0.05)
+    p.add_argument("--threads", type=int, default=1, help="listener executor threads")
     p.add_argument("--yes", action="store_true", help="agree that the graph is emptied")
     args = p.parse_args(argv)
     if not args.yes:
         p.error(f"this empties the graph at {args.uri}; pass --yes")
     print("command:", shlex.join([sys.executable, *sys.argv]))
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("neo4j").setLevel(logging.ERROR)  # deadlock retries of concurrent batches
     bench = Bench(args)
     bench.writer.reset()
     bench.writer.ensure_schema()

@@ -21,8 +21,11 @@ OPTS = [
                help="Most notifications applied in one Neo4j transaction."),
     cfg.FloatOpt("batch_timeout", default=0.2, min=0.0,
                  help="Seconds to wait for a batch to fill before applying what came."),
-    cfg.IntOpt("executor_threads", default=4, min=1,
-               help="Threads the oslo.messaging executor uses to run batches."),
+    cfg.IntOpt("executor_threads", default=1, min=1,
+               help="Batches one process commits concurrently. More than 1 rarely pays: "
+                    "concurrent batches touching the same hosts deadlock in Neo4j and are "
+                    "retried by the driver after a back-off. Raise batch_size first; several "
+                    "processes on one pool are safe but contend the same way."),
     cfg.StrOpt("dead_letter_file", default="",
                help="If set, rejected (malformed) notifications are appended to this "
                     "JSON Lines file, which 'graphcdm replay' can read after a fix."),

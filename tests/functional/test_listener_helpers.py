@@ -107,13 +107,23 @@ def stop(listener: Any) -> None:
         listener.wait()
 
 
+PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
+
+
 def delete_queue(rabbit_url: str, name: str) -> None:
-    """Remove a test pool's queue from the shared broker."""
+    """Remove a test's queues from the shared broker: its pool's, and the
+    ``<topic>.<priority>`` queues oslo.messaging's notifier declares so that
+    nothing published is dropped (they would fill up with copies)."""
     import kombu
 
+    tag = name.rpartition("-")[2]
+    queues = [name] + [f"{topic}_{tag}.{priority}" for topic in
+                       ("versioned_notifications", "notifications") for priority in PRIORITIES]
     with contextlib.suppress(Exception), kombu.Connection(kombu_url(rabbit_url),
                                                           connect_timeout=5) as conn:
-        conn.default_channel.queue_delete(name)
+        for queue in queues:
+            with contextlib.suppress(Exception):
+                conn.default_channel.queue_delete(queue)
 
 
 def kombu_url(rabbit_url: str) -> str:
