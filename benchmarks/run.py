@@ -179,6 +179,7 @@ class Run:
         self.targets: list[tuple[str, str, str, str]] = []  # target, figure, verdict, note
         self.apply_result: dict[str, Any] | None = None
         self.timings: dict[str, float] = {}
+        self.drain_rate: float | None = None
 
     def part(self, name: str, fn: Callable[[], str]) -> None:
         t0 = time.perf_counter()
@@ -232,6 +233,10 @@ class Run:
         p99 = figure(r"p99", _line(out, "1,000/s") or _line(out, "1000/s") or out)
         text = f"Command: `{shlex.join(cmd)}`\n\n```\n{out.strip()}\n```\n"
         text += self._e2e_ratios(rate)
+        try:
+            text += self.drain(url)
+        except Exception as exc:  # noqa: BLE001 - the script's figures still count
+            text += f"\nListener drain measurement failed: {type(exc).__name__}: {exc}\n"
         if rate is not None:
             self.targets.append(("end-to-end >= 5,000 notifications/s through RabbitMQ",
                                  f"{rate:,.0f}/s", "met" if rate >= 5000 else "missed", ""))
@@ -239,6 +244,86 @@ class Run:
             self.targets.append(("p99 event-to-commit <= 250 ms at 1,000/s", f"{p99:,.0f} ms",
                                  "met" if p99 <= 250 else "missed", ""))
         return text
+
+    def drain(self, url: str, count: int = 20000) -> str:
+        """The listener alone: a queue filled first, then drained (publisher not timed).
+
+        Why: one Python publisher is slower than nova's many computes, so
+        publish-to-commit through one publisher measures the publisher.
+        """
+        import uuid
+
+        import oslo_messaging
+        from oslo_config import cfg
+        from oslo_messaging.notify.messaging import MessagingV2Driver
+
+        from benchmarks import apply
+        from graphcdm import conf as conf_mod
+        from graphcdm import simulator
+        from graphcdm.listener import Listener
+        from graphcdm.writer import GraphWriter
+
+        tag = uuid.uuid4().hex[:8]
+        exchange = f"graphcdm-bench-{tag}"
+        topics = [f"graphcdm-bench-{tag}-versioned", f"graphcdm-bench-{tag}-legacy"]
+        oslo_messaging.set_transport_defaults(control_exchange=exchange)
+        own = cfg.ConfigOpts()
+        transport = oslo_messaging.get_notification_transport(own, url=url)
+        own.set_override("amqp_auto_delete", True, group="oslo_messaging_rabbit")
+        conf = conf_mod.load([])
+        conf.set_override("uri", self.uri, group="neo4j")
+        for key, value in {"transport_url": url, "exchange": exchange, "topics": topics,
+                           "pool": None}.items():
+            conf.set_override(key, value, group="notifications")
+        conf.set_override("port", 0, group="metrics")
+        conf.set_override("log_interval", 0, group="metrics")
+        conf.set_override("interval", 0, group="sync")
+        sim = simulator.Simulator(nodes=100, instances=max(100, count // 5), seed=3).run()
+        messages = sim.messages[:count]
+        drivers = {"versioned": MessagingV2Driver(own, topics=[topics[0]], transport=transport),
+                   "legacy": MessagingV2Driver(own, topics=[topics[1]], transport=transport)}
+        with self.driver() as driver:
+            writer = GraphWriter(driver)
+            apply.empty(writer)
+            t0 = time.perf_counter()
+            for msg in messages:
+                kind = "legacy" if msg["event_type"].startswith("compute.") else "versioned"
+                drivers[kind].notify({}, msg, "info", None)
+            publish_s = time.perf_counter() - t0
+            listener = Listener(conf, writer=writer, transport=transport)
+            t0 = time.perf_counter()
+            listener.start()
+            try:
+                deadline = time.monotonic() + 600
+                while True:
+                    c = listener.counts
+                    if c.applied + c.ignored + c.rejected >= len(messages):
+                        break
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(listener.stats.log_line())
+                    time.sleep(0.01)
+                drain_s = time.perf_counter() - t0
+            finally:
+                listener.stop()
+                listener.wait()
+                transport.cleanup()
+            stats = listener.stats.snapshot()
+            apply.empty(writer)
+        rate = len(messages) / drain_s
+        self.drain_rate = rate
+        out = (f"\nListener alone (this run's own measurement): {len(messages):,} notifications "
+               f"published first ({len(messages) / publish_s:,.0f}/s, one publisher, not timed), "
+               f"then drained from RabbitMQ by graphcdm's Listener (default batch 500, 4 "
+               f"threads) in {drain_s:.1f} s: **{rate:,.0f} notifications/s** "
+               f"({stats.get('batches', 0)} batches, commit p50 "
+               f"{(stats.get('commit_p50') or 0) * 1000:.0f} ms, p99 "
+               f"{(stats.get('commit_p99') or 0) * 1000:.0f} ms)")
+        a = self.apply_result
+        if a and a.get("best"):
+            out += (f"; {rate / a['best']['ceiling']['rate']:.2f} x the raw Neo4j ceiling of (a)"
+                    + (f", {rate / a['watcher']['rate']:.2f} x Watcher 17's handler of (a)"
+                       if "watcher" in a else ""))
+        return out + ".\n"
 
     def _e2e_ratios(self, rate: float | None) -> str:
         a = self.apply_result
