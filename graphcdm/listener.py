@@ -286,7 +286,7 @@ class Listener:
                 continue
             try:
                 LOG.info("periodic resync starting")
-                resync(self.conf, self.writer)
-                LOG.info("periodic resync done")
+                report = resync(self.conf, self.writer)
+                LOG.info("periodic resync done: %s", report)
             except Exception:  # noqa: BLE001 - the next interval tries again
                 LOG.exception("periodic resync failed; next attempt in %ss", interval)
