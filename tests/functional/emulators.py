@@ -9,15 +9,60 @@ stop the server in the middle of a poll.
 
 from __future__ import annotations
 
+import importlib
 import json
+import sys
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from watcher.tests.local_fixtures.nova_api_emulator import NovaAPIEmulator
-from watcher.tests.local_fixtures.placement_api_emulator import PlacementAPIEmulator
+from oslo_service.backend.exceptions import BackendAlreadySelected
 from werkzeug import serving
+
+
+def _import_watcher_functional() -> None:
+    """Import ``watcher.tests.functional`` whatever oslo.service backend is selected.
+
+    Its ``__init__`` selects oslo.service's threading backend, which raises
+    when an earlier import (any oslo.service user in the same pytest run)
+    already selected one. The emulators need no backend at all, so the
+    selection is made harmless for the time of the import.
+    """
+    if "watcher.tests.functional" in sys.modules:
+        return
+    from watcher.common import oslo_service_helper
+
+    original = oslo_service_helper.init_oslo_service_backend
+
+    def tolerant() -> None:
+        try:
+            original()
+        except BackendAlreadySelected:
+            pass
+
+    oslo_service_helper.init_oslo_service_backend = tolerant
+    try:
+        importlib.import_module("watcher.tests.functional")
+    finally:
+        oslo_service_helper.init_oslo_service_backend = original
+
+
+_import_watcher_functional()
+
+# Watcher's topology dataclasses, re-exported for the tests and the benchmark.
+from watcher.tests.functional.topology import (  # noqa: E402
+    Aggregate,
+    ComputeNode,
+    ComputeTopology,
+    Instance,
+)
+from watcher.tests.local_fixtures.nova_api_emulator import NovaAPIEmulator  # noqa: E402
+from watcher.tests.local_fixtures.placement_api_emulator import (  # noqa: E402
+    PlacementAPIEmulator,
+)
+
+__all__ = ["Aggregate", "Cloud", "ComputeNode", "ComputeTopology", "Instance", "Served"]
 
 
 class _QuietHandler(serving.WSGIRequestHandler):
@@ -89,7 +134,7 @@ class Cloud:
         dataclasses (``normalize`` turns both into the dicts the emulators
         read). Dicts are copied so that later edits by the test do not leak.
         """
-        from watcher.tests.functional.topology import ComputeTopology, normalize
+        from watcher.tests.functional.topology import normalize
 
         if isinstance(topology, ComputeTopology):
             topology = {"compute_nodes": topology.compute_nodes,

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from watcher.tests.functional.topology import Aggregate, ComputeTopology
 
 from graphcdm import emitter, envelope, export
 from graphcdm.emitter import Flavor, Instance
 from graphcdm.pipeline import Pipeline
 from graphcdm.sync import PollFailed, resync
-from tests.functional.emulators import Cloud
+from tests.functional.emulators import Aggregate, Cloud, ComputeTopology
 
 REPO = Path(__file__).resolve().parents[2]
 
