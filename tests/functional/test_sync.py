@@ -344,3 +344,26 @@ def test_placement_down_falls_back_to_hypervisor_figures(writer, sconf, cloud):
     assert (c1["vcpus"], c1["vcpu_reserved"], c1["vcpu_ratio"], c1["memory_mb_reserved"]) == \
         (16, 0, 1.0, 0)
     assert len(placement(writer)) == 5
+
+
+def test_service_deleted_during_the_poll_stays_deleted(writer, sconf, cloud):
+    t = topology()
+    resync(sconf, writer)
+    vm5 = uuid_of(t, "vm-5")
+    pipeline = Pipeline(writer)
+    fired: list[bool] = []
+
+    def during_poll(environ: dict) -> None:
+        if environ["PATH_INFO"].endswith("/os-hypervisors/detail") and not fired:
+            fired.append(True)
+            pipeline.apply([note(emitter.service_event("service.delete", "compute-3",
+                                                       timestamp=now()))])
+        return None
+
+    cloud.nova_http.before = during_poll
+    resync(sconf, writer)
+    assert fired
+    # the snapshot (older than the deletion) brings neither the node nor the
+    # instance's placement back
+    assert sorted(nodes(writer)) == ["compute-1", "compute-2"]
+    assert vm5 not in placement(writer)
