@@ -7,12 +7,19 @@ nova's Notifier sends (each message stamped with the time it is published,
 as the Notifier does), and runs the real :class:`graphcdm.listener.Listener`
 in this process on a pool of its own. Two phases:
 
-1. throughput: ``--count`` notifications published as fast as one publisher
-   can, consumed at the same time; the rate is count / (last commit - first
-   publish). The publisher's own rate is printed too (it may be the limit).
-2. latency: ``--rate`` notifications/s for ``--seconds``; p50/p99/max of
+1. throughput: ``--count`` notifications published as fast as
+   ``--publishers`` processes can, consumed at the same time; the rate is
+   count / (last commit - first publish). The publishers' own rate is
+   printed too (it may be the limit).
+2. drain: the same notifications published to the queue first, then
+   consumed: the listener's own rate (consume, decode, parse, commit).
+3. latency: ``--rate`` notifications/s for ``--seconds``; p50/p99/max of
    commit time minus each notification's timestamp, from the listener's
    own figures.
+
+With several publishers the stream is dealt round robin, so per-entity
+order is not the simulator's: the graph is not compared here (the
+functional tests do that); the cost of applying is the same.
 
 The graph of the target database is EMPTIED first (schema kept); pass --yes.
 
@@ -24,6 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import multiprocessing as mp
 import shlex
 import sys
 import time
@@ -64,11 +72,7 @@ class Bench:
                                                  notifications_min_severity="OFF")
         self.writer = GraphWriter(self.driver, "neo4j")
 
-    def run_phase(self, messages: list[dict[str, Any]], rate: float) -> dict[str, Any]:
-        tag = uuid.uuid4().hex[:8]
-        topics = {"versioned": f"versioned_notifications_bench_{tag}",
-                  "legacy": f"notifications_bench_{tag}"}
-        pool = f"graphcdm-bench-{tag}"
+    def _conf(self, topics: dict[str, str], pool: str) -> Any:
         conf = conf_mod.load([])
         conf.set_override("uri", self.args.uri, group="neo4j")
         for key, value in {"topics": list(topics.values()), "pool": pool, "exchange": "nova",
@@ -79,38 +83,86 @@ class Bench:
             conf.set_override(key, value, group="notifications")
         conf.set_override("port", 0, group="metrics")
         conf.set_override("log_interval", 0, group="metrics")
-        drivers = {k: MessagingV2Driver(self.transport.conf, topics=[t], transport=self.transport)
-                   for k, t in topics.items()}
-        listener = Listener(conf, writer=self.writer, transport=self.transport)
-        listener.start()
+        return conf
+
+    def publish(self, messages: list[dict[str, Any]], topics: dict[str, str],
+                rate: float) -> tuple[float, float]:
+        """Publish from ``--publishers`` processes (one Python publisher cannot keep
+        up with the listener); returns wall-clock (first publish, last publish)."""
+        n = max(1, self.args.publishers)
+        ctx = mp.get_context("spawn")
+        results: Any = ctx.Queue()
+        start_at = time.time() + 4.0  # every process imported and connected by then
+        procs = [ctx.Process(target=_publisher, args=(
+            self.args.transport_url, topics, messages[i::n], rate / n, start_at, results))
+            for i in range(n)]
+        for proc in procs:
+            proc.start()
+        ends = [results.get(timeout=900) for _ in procs]
+        for proc in procs:
+            proc.join(timeout=60)
+        return start_at, max(ends)
+
+    def run_phase(self, messages: list[dict[str, Any]], rate: float,
+                  prefill: bool = False) -> dict[str, Any]:
+        """One listener on a pool of its own; ``prefill``: the queue is filled
+        first and only then consumed (the listener's own rate)."""
+        tag = uuid.uuid4().hex[:8]
+        topics = {"versioned": f"versioned_notifications_bench_{tag}",
+                  "legacy": f"notifications_bench_{tag}"}
+        pool = f"graphcdm-bench-{tag}"
+        conf = self._conf(topics, pool)
         try:
-            start = time.monotonic()
-            for n, msg in enumerate(messages, 1):
-                kind = "legacy" if msg["event_type"].startswith("compute.") else "versioned"
-                body = dict(msg, timestamp=str(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
-                drivers[kind].notify({}, body, "info", None)
-                if rate:
-                    ahead = n / rate - (time.monotonic() - start)
-                    if ahead > 0:
-                        time.sleep(ahead)
-            published = time.monotonic() - start
-            deadline = time.monotonic() + 600
-            while True:
-                c = listener.counts
-                if c.applied + c.ignored + c.rejected >= len(messages):
-                    break
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"timed out: {listener.stats.log_line()}")
-                time.sleep(0.01)
-            done = time.monotonic() - start
+            if prefill:
+                declare = Listener(conf, writer=self.writer, transport=self.transport)
+                declare.start()  # declares the pool's queue and bindings
+                declare.stop()
+                declare.wait()
+                self.publish(messages, topics, 0)
+            listener = Listener(conf, writer=self.writer, transport=self.transport)
+            consume_start = time.time()
+            listener.start()
+            try:
+                first, last = (consume_start, consume_start) if prefill else \
+                    self.publish(messages, topics, rate)
+                deadline = time.monotonic() + 900
+                while True:
+                    c = listener.counts
+                    if c.applied + c.ignored + c.rejected >= len(messages):
+                        break
+                    if time.monotonic() > deadline:
+                        raise SystemExit(f"timed out: {listener.stats.log_line()}")
+                    time.sleep(0.01)
+                done = time.time()
+            finally:
+                listener.stop()
+                listener.wait()
         finally:
-            listener.stop()
-            listener.wait()
             for queue in [pool] + [f"{t}.info" for t in topics.values()]:
                 _delete_queue(self.args.transport_url, queue)
-        lags = listener.stats.lags()
-        return {"count": len(messages), "publish_s": published, "total_s": done,
-                "lags": lags, "batches": listener.stats.snapshot()["batches"]}
+        return {"count": len(messages), "publish_s": last - first, "total_s": done - first,
+                "lags": listener.stats.lags(), "batches": listener.stats.snapshot()["batches"]}
+
+
+def _publisher(url: str, topics: dict[str, str], messages: list[dict[str, Any]],
+               rate: float, start_at: float, results: Any) -> None:
+    """A publisher process: the messagingv2 driver, stamped at publish time as
+    nova's Notifier stamps; paced at ``rate``/s (0 = as fast as it can)."""
+    oslo_messaging.set_transport_defaults("nova")
+    transport = oslo_messaging.get_notification_transport(cfg.ConfigOpts(), url=url)
+    drivers = {k: MessagingV2Driver(transport.conf, topics=[t], transport=transport)
+               for k, t in topics.items()}
+    time.sleep(max(0.0, start_at - time.time()))
+    for n, msg in enumerate(messages, 1):
+        kind = "legacy" if msg["event_type"].startswith("compute.") else "versioned"
+        body = dict(msg, timestamp=str(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+        drivers[kind].notify({}, body, "info", None)
+        if rate:
+            ahead = start_at + n / rate - time.time()
+            if ahead > 0:
+                time.sleep(ahead)
+    results.put(time.time())
+    transport.cleanup()
 
 
 def _delete_queue(url: str, name: str) -> None:
@@ -138,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=15.0, help="length of the latency phase")
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--batch-timeout", type=float, default=0.05)
+    p.add_argument("--publishers", type=int, default=2, help="publisher processes")
     p.add_argument("--threads", type=int, default=1, help="listener executor threads")
     p.add_argument("--yes", action="store_true", help="agree that the graph is emptied")
     args = p.parse_args(argv)
@@ -155,7 +208,12 @@ def main(argv: list[str] | None = None) -> int:
         one = bench.run_phase(messages[:args.count], rate=0)
         print(f"throughput: {one['count'] / one['total_s']:,.0f} notifications/s publish to "
               f"commit ({one['count']:,} in {one['total_s']:.2f} s, {one['batches']} batches; "
-              f"publisher alone {one['count'] / one['publish_s']:,.0f}/s)")
+              f"{args.publishers} publishers alone {one['count'] / one['publish_s']:,.0f}/s)")
+        bench.writer.reset()  # the same stream again: not a stream of no-op duplicates
+        drain = bench.run_phase(messages[:args.count], rate=0, prefill=True)
+        print(f"drain: {drain['count'] / drain['total_s']:,.0f} notifications/s consumed and "
+              f"committed from a pre-filled queue ({drain['count']:,} in "
+              f"{drain['total_s']:.2f} s, {drain['batches']} batches)")
         two = bench.run_phase(messages[args.count:], rate=args.rate)
         lags = two["lags"]
         print(f"latency at {args.rate:,.0f}/s for {args.seconds:.0f} s "
