@@ -87,17 +87,23 @@ def line(label: str, report: SyncReport, total: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    port = os.environ.get("GRAPHCDM_TEST_BOLT_PORT", "7731")
+    # No fixed default: on a shared machine a default port may be someone
+    # else's Neo4j, and this script empties the graph it is given.
+    port = os.environ.get("GRAPHCDM_TEST_BOLT_PORT")
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--uri", "--neo4j-uri", dest="uri", default=f"bolt://127.0.0.1:{port}",
-                        help="Neo4j to load (emptied!). [default: %(default)s]")
+    parser.add_argument("--uri", "--neo4j-uri", dest="uri",
+                        default=f"bolt://127.0.0.1:{port}" if port else None,
+                        help="Neo4j to load (emptied!). [default: bolt://127.0.0.1:"
+                             "$GRAPHCDM_TEST_BOLT_PORT when set]")
     parser.add_argument("--nodes", type=int, default=1000, help="compute nodes [1000]")
     parser.add_argument("--instances", type=int, default=20000, help="instances [20000]")
     parser.add_argument("--batch-size", type=int, default=2000, help="[sync] batch_size [2000]")
     parser.add_argument("--page-size", type=int, default=1000, help="[sync] page_size [1000]")
     parser.add_argument("--yes", action="store_true", help="empty the graph at --uri")
     args = parser.parse_args(argv)
+    if not args.uri:
+        parser.error("--uri is required (or set GRAPHCDM_TEST_BOLT_PORT)")
     if not args.yes:
         parser.error("the graph at --uri is emptied: pass --yes")
     logging.basicConfig(level=logging.WARNING)
