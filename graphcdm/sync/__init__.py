@@ -58,6 +58,17 @@ class SyncReport:
     seconds: dict[str, float] = field(default_factory=dict)
     placement: bool = False
 
+    def __str__(self) -> str:
+        """One short log line (the listener logs reports; the drift's keys would flood it)."""
+        drift = "; ".join(f"{kind} " + " ".join(f"{k} {v}" for k, v in d.counts().items() if v)
+                          for kind, d in self.drift.kinds.items() if any(d.counts().values()))
+        spared = {k: v for k, v in self.spared.items() if v}
+        return (f"{'dry run' if self.dry_run else 'resync'} {self.version}: read "
+                f"{self.fetched.get('compute_nodes', 0)} compute nodes, "
+                f"{self.fetched.get('instances', 0)} instances; drift {drift or 'none'}"
+                f"{f'; kept (newer events) {spared}' if spared else ''}; "
+                f"{sum(self.seconds.values()):.1f} s")
+
     def as_dict(self, examples: int = 3) -> dict[str, Any]:
         return {"version": self.version, "dry_run": self.dry_run, "fetched": self.fetched,
                 "placement": self.placement, "drift": self.drift.as_dict(examples),

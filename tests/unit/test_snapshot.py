@@ -136,3 +136,16 @@ def test_integer_and_float_figures_compare_equal():
     have = {**row, "vcpu_ratio": 1, "placeholder": False}
     assert snapshot.drift(snapshot.Snapshot(V, nodes=[row]),
                           {"compute_nodes": {"h1.example": have}}).total() == 0
+
+
+def test_report_line_is_short():
+    from graphcdm.sync import SyncReport
+
+    snap = snapshot.build(raw(servers=[server(str(i), "h1", "h1.example")
+                                       for i in range(500)]), V)
+    report = SyncReport(version=V, dry_run=False, fetched={"compute_nodes": 1,
+                                                           "instances": 500},
+                        drift=snapshot.drift(snap, {}), seconds={"poll": 1.0, "load": 0.5})
+    text = str(report)
+    assert len(text) < 300
+    assert "instances created 500" in text and "1.5 s" in text
