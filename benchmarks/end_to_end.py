@@ -141,7 +141,8 @@ class Bench:
             for queue in [pool] + [f"{t}.info" for t in topics.values()]:
                 _delete_queue(self.args.transport_url, queue)
         return {"count": len(messages), "publish_s": last - first, "total_s": done - first,
-                "lags": listener.stats.lags(), "batches": listener.stats.snapshot()["batches"]}
+                "lags": listener.stats.lags(), "batches": listener.stats.snapshot()["batches"],
+                "snapshot": listener.stats.snapshot()}
 
 
 def _publisher(url: str, topics: dict[str, str], messages: list[dict[str, Any]],
@@ -220,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
               f"({two['count']:,} notifications, achieved "
               f"{two['count'] / two['publish_s']:,.0f}/s): event-to-commit "
               f"p50 {ms(percentile(lags, 50))} p99 {ms(percentile(lags, 99))} "
-              f"max {ms(max(lags) if lags else None)}")
+              f"max {ms(max(lags) if lags else None)}; batch commit p50 "
+              f"{ms(two['snapshot']['commit_p50'])} p99 {ms(two['snapshot']['commit_p99'])} "
+              f"over {two['batches']} batches")
     finally:
         bench.transport.cleanup()
         bench.driver.close()
