@@ -85,6 +85,8 @@ def connect(conf: cfg.ConfigOpts) -> openstack.connection.Connection:
 #: Compute API microversion of the raw servers listing: 2.47 embeds the
 #: flavor's sizes in each server, 2.53 gives hypervisors and services uuids.
 SERVERS_MICROVERSION = "2.53"
+#: Hypervisors: 2.53 has uuids and still the sizes 2.88 dropped (see _hypervisors).
+HYPERVISORS_MICROVERSION = "2.53"
 
 
 def _server(s: dict[str, Any]) -> dict[str, Any]:
@@ -137,12 +139,41 @@ def _servers(conn: Any, page_size: int, progress: Progress | None) -> list[dict[
         marker = page[-1]["id"]
 
 
-def _hypervisor(h: Any) -> dict[str, Any]:
-    service = h.service_details or {}
-    return {"id": h.id, "hypervisor_hostname": h.name, "service_host": service.get("host"),
-            "disabled_reason": service.get("disabled_reason"), "state": h.state,
-            "status": h.status, "vcpus": h.vcpus, "memory_mb": h.memory_size,
-            "local_gb": h.local_disk_size}
+def _hypervisor(h: dict[str, Any]) -> dict[str, Any]:
+    """A hypervisor of ``GET /os-hypervisors/detail`` (raw JSON, microversion 2.53)."""
+    service = h.get("service") or {}
+    return {"id": h["id"], "hypervisor_hostname": h.get("hypervisor_hostname"),
+            "service_host": service.get("host"),
+            "disabled_reason": service.get("disabled_reason"), "state": h.get("state"),
+            "status": h.get("status"), "vcpus": h.get("vcpus"),
+            "memory_mb": h.get("memory_mb"), "local_gb": h.get("local_gb")}
+
+
+def _hypervisors(conn: Any, page_size: int) -> list[dict[str, Any]]:
+    """Every hypervisor with details, page by page, at microversion 2.53.
+
+    Why not ``conn.compute.hypervisors(details=True)``: openstacksdk asks for
+    up to 2.88, where nova no longer returns ``vcpus``, ``memory_mb`` and
+    ``local_gb`` (the figures the snapshot falls back to without placement);
+    2.53 still has them and gives uuids (the resource provider's). And a
+    ``Hypervisor`` resource costs ~1 ms to build (1,000 nodes: 1.3 s vs 0.07 s).
+    """
+    out: list[dict[str, Any]] = []
+    marker: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": page_size}
+        if marker:
+            params["marker"] = marker
+        resp = conn.compute.get("/os-hypervisors/detail", params=params,
+                                microversion=HYPERVISORS_MICROVERSION, raise_exc=False)
+        osexc.raise_from_response(resp)
+        body = resp.json()
+        page = body.get("hypervisors") or []
+        out.extend(_hypervisor(h) for h in page)
+        more = any(link.get("rel") == "next" for link in body.get("hypervisors_links") or [])
+        if not page or not more:
+            return out
+        marker = page[-1]["id"]
 
 
 def _service(s: Any) -> dict[str, Any]:
@@ -173,13 +204,17 @@ def _inventories(conn: Any, conf: cfg.ConfigOpts, uuids: list[str],
                  progress: Progress | None) -> dict[str, dict[str, dict[str, Any]]] | None:
     """Inventories of the hypervisors' resource providers (one request each, in parallel)."""
     def one(uuid: str) -> tuple[str, dict[str, dict[str, Any]]]:
-        try:
-            invs = conn.placement.resource_provider_inventories(uuid)
-            return uuid, {i.resource_class: {"total": i.total, "reserved": i.reserved,
-                                             "allocation_ratio": i.allocation_ratio}
-                          for i in invs}
-        except osexc.NotFoundException:
+        # raw JSON through the placement proxy: ResourceProviderInventory
+        # resources cost ~1.5 ms per provider (1,000 nodes: 4.2 s vs 2.7 s)
+        resp = conn.placement.get(f"/resource_providers/{uuid}/inventories",
+                                  raise_exc=False)
+        if resp.status_code == 404:
             return uuid, {}
+        osexc.raise_from_response(resp)
+        invs = resp.json().get("inventories") or {}
+        return uuid, {rc: {"total": i.get("total"), "reserved": i.get("reserved"),
+                           "allocation_ratio": i.get("allocation_ratio")}
+                      for rc, i in invs.items()}
 
     try:
         conn.placement.get_endpoint()
@@ -219,7 +254,7 @@ def fetch(conf: cfg.ConfigOpts, progress: Progress | None = None,
         raw.services = [_service(s) for s in conn.compute.services(binary="nova-compute")]
         _tick(progress, step, len(raw.services))
         step = "hypervisors"
-        raw.hypervisors = [_hypervisor(h) for h in conn.compute.hypervisors(details=True)]
+        raw.hypervisors = _hypervisors(conn, conf.sync.page_size)
         _tick(progress, step, len(raw.hypervisors))
         if conf.nova.use_placement:
             raw.inventories = _inventories(conn, conf, [h["id"] for h in raw.hypervisors],
