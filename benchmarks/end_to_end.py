@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=float, default=1000.0, help="notifications/s, latency phase")
     p.add_argument("--seconds", type=float, default=15.0, help="length of the latency phase")
     p.add_argument("--batch-size", type=int, default=500)
-    p.add_argument("--batch-timeout", type=float, default=0.05)
+    p.add_argument("--batch-timeout", type=float, default=0.2)
     p.add_argument("--publishers", type=int, default=2, help="publisher processes")
     p.add_argument("--threads", type=int, default=1, help="listener executor threads")
     p.add_argument("--yes", action="store_true", help="agree that the graph is emptied")
