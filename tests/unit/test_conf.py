@@ -89,9 +89,8 @@ def test_docker_compose_wires_the_listener_to_neo4j_and_rabbitmq():
 def test_every_registered_command_explains_itself():
     runner = CliRunner()
     for name in cli.COMMANDS:
-        module = cli.COMMANDS[name][0].split(":")[0]
-        if not (REPO / "graphcdm" / "commands" / f"{module}.py").exists():
-            continue  # not written yet; test_all_commands_exist checks at the end
         result = runner.invoke(cli.main, [name, "--help"])
         assert result.exit_code == 0, (name, result.output)
         assert len(result.output.splitlines()) > 3, name
+    listing = runner.invoke(cli.main, ["--help"]).output
+    assert all(name in listing for name in cli.COMMANDS)
