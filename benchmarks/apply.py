@@ -127,8 +127,13 @@ def statement_profile(driver: neo4j.Driver, messages: list[dict[str, Any]], batc
 
 def run(driver: neo4j.Driver, batch_sizes: tuple[int, ...] = BATCH_SIZES,
         cloud_size: tuple[int, int] = DEFAULT_CLOUD, watcher: bool = True,
-        log=print) -> dict[str, Any]:
-    """All measurements as one dict (see :func:`report` for the text)."""
+        log=print, reps: int = 2) -> dict[str, Any]:
+    """All measurements as one dict (see :func:`report` for the text).
+
+    Every batch size >= 100 runs ``reps`` times, graphcdm and ceiling
+    alternating; the best of each is kept (noise on a shared machine only
+    ever slows a run down).
+    """
     writer = GraphWriter(driver)
     from benchmarks.scale_curve import warm_up
 
@@ -142,12 +147,22 @@ def run(driver: neo4j.Driver, batch_sizes: tuple[int, ...] = BATCH_SIZES,
         sim, run_ = clouds[size]
         log(f"apply: batch {b}: {len(run_.messages)} notifications "
             f"({size[0]} nodes, {size[1]} instances)")
-        empty(writer)
-        ours = graphcdm_apply(writer, run_.messages, b)
-        ours["export_matches"] = export.export(writer) == run_.expected
-        empty(writer)
-        seconds, raw_rows = baselines.neo4j_ceiling(driver, baselines.prepare(run_.messages, b))
-        ceiling = {"seconds": seconds, "rows": raw_rows, "rate": len(run_.messages) / seconds}
+        ours: dict[str, Any] = {}
+        ceiling: dict[str, Any] = {}
+        prepared = baselines.prepare(run_.messages, b)
+        for _ in range(reps if b >= 100 else 1):  # alternate, keep the best of each
+            empty(writer)
+            got = graphcdm_apply(writer, run_.messages, b)
+            got["export_matches"] = export.export(writer) == run_.expected
+            matched = got["export_matches"] and ours.get("export_matches", True)
+            if not ours or got["rate"] > ours["rate"]:
+                ours = got
+            ours["export_matches"] = matched
+            empty(writer)
+            seconds, raw_rows = baselines.neo4j_ceiling(driver, prepared)
+            if not ceiling or len(run_.messages) / seconds > ceiling["rate"]:
+                ceiling = {"seconds": seconds, "rows": raw_rows,
+                           "rate": len(run_.messages) / seconds}
         rows.append({"batch": b, "nodes": size[0], "instances": size[1], "graphcdm": ours,
                      "ceiling": ceiling, "ratio": ours["rate"] / ceiling["rate"]})
         log(f"  graphcdm {ours['rate']:,.0f}/s, ceiling {ceiling['rate']:,.0f}/s, "
