@@ -1,7 +1,10 @@
 // First half of a service.delete (service_delete follows in the same
 // transaction): record the ServiceTombstone and write-lock every instance
-// and compute node of the host, so that what service_delete then reads
-// cannot change under it (listener threads commit batches in parallel).
+// and compute node of the host committed by now (listener threads commit
+// batches in parallel). These locks cover only what is already committed:
+// an instance or node committed on the host after this statement ran is
+// first seen by service_delete, which therefore locks every candidate
+// again and re-reads it under the lock before acting on it.
 // $rows: [{host, version}]
 UNWIND $rows AS row
 MERGE (st:ServiceTombstone {hostname: row.host})
