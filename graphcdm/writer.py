@@ -11,8 +11,9 @@ result, and neither does applying a batch twice.
 Batches may commit concurrently (listener threads): each statement takes
 the write lock of the entity before it reads its version, ``instance_guard``
 removes an instance a concurrently committed tombstone forbids, and
-``service_delete_lock`` locks a deleted host's nodes and instances before
-``service_delete`` reads them. Nodes: every move names its node
+``service_delete`` locks each of a deleted host's nodes and instances and
+re-reads it under that lock (``service_delete_lock`` can lock only what was
+committed when it ran). Nodes: every move names its node
 (``node_seen``, for superseded moves too); a host known only by name gets a
 *host-only placeholder* that ``fold_placeholders`` merges into the real
 node once one is known.
