@@ -1,8 +1,8 @@
 """Apply throughput: a simulated cloud's stream replayed into Neo4j, by batch size.
 
-For each batch size, a seeded cloud from :mod:`graphcdm.simulator`
+For each batch size, a seeded cloud from :mod:`graphcdm.sim.simulator`
 (versioned notifications, the format Watcher reads too) goes through
-:class:`graphcdm.pipeline.Pipeline` (decode -> parse -> write, the path of
+:class:`graphcdm.notifications.pipeline.Pipeline` (decode -> parse -> write, the path of
 ``graphcdm replay`` and the listener) into an emptied graph, and then the
 same notifications' rows through the raw Neo4j ceiling
 (:func:`benchmarks.baselines.neo4j_ceiling`) into an emptied graph, at the
@@ -37,9 +37,11 @@ import neo4j
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import baselines  # noqa: E402
-from graphcdm import envelope, export, simulator  # noqa: E402
-from graphcdm.pipeline import Pipeline, classify  # noqa: E402
-from graphcdm.writer import GraphWriter  # noqa: E402
+from graphcdm.graph.writer import GraphWriter  # noqa: E402
+from graphcdm.notifications import envelope  # noqa: E402
+from graphcdm.notifications.pipeline import Pipeline, classify  # noqa: E402
+from graphcdm.read import export  # noqa: E402
+from graphcdm.sim import simulator  # noqa: E402
 
 BATCH_SIZES = (1, 10, 100, 1000, 10000)
 
@@ -104,8 +106,8 @@ def statement_profile(driver: neo4j.Driver, messages: list[dict[str, Any]], batc
     Runs the writer's own (statement, rows) work list, as ``GraphWriter.apply``
     does, timing each statement inside its transaction.
     """
-    from graphcdm import cypher
-    from graphcdm.writer import rows_by_statement
+    from graphcdm.graph import cypher
+    from graphcdm.graph.writer import rows_by_statement
 
     totals: dict[str, list[float]] = {}
 

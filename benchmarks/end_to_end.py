@@ -1,10 +1,10 @@
 """End to end through RabbitMQ: notifications/s from publish to commit, and
 event-to-commit latency at a steady rate.
 
-Publishes a simulated cloud's stream (:mod:`graphcdm.simulator`) through
+Publishes a simulated cloud's stream (:mod:`graphcdm.sim.simulator`) through
 oslo.messaging's messagingv2 driver to a real RabbitMQ, exactly the bytes
 nova's Notifier sends (each message stamped with the time it is published,
-as the Notifier does), and runs the real :class:`graphcdm.listener.Listener`
+as the Notifier does), and runs the real :class:`graphcdm.notifications.listener.Listener`
 in this process on a pool of its own. Two phases:
 
 1. throughput: ``--count`` notifications published as fast as
@@ -44,10 +44,10 @@ from oslo_config import cfg
 from oslo_messaging.notify.messaging import MessagingV2Driver
 
 from graphcdm import conf as conf_mod
-from graphcdm.listener import Listener
-from graphcdm.simulator import Simulator
-from graphcdm.stats import percentile
-from graphcdm.writer import GraphWriter
+from graphcdm.graph.writer import GraphWriter
+from graphcdm.notifications.listener import Listener
+from graphcdm.notifications.stats import percentile
+from graphcdm.sim.simulator import Simulator
 
 
 def stream(count: int, seed: int = 1) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ from typing import Any
 
 import neo4j
 
-from graphcdm.query import GraphQuery
+from graphcdm.read.query import GraphQuery
 
 # The loader is a fixture, like the tests' plain-Cypher graphs: it writes a
 # known shape directly, bypassing the writer's version rules on purpose.

@@ -1,9 +1,9 @@
 """Replay throughput: notifications/s and changes/s committed to a real Neo4j.
 
-Generates a nova-shaped stream with :mod:`graphcdm.emitter` (creates, state
+Generates a nova-shaped stream with :mod:`graphcdm.sim.emitter` (creates, state
 changes, live migrations, resizes, evacuations, shelve offloads, deletes and
 service updates over a cloud of hosts, both formats), then applies it
-through :class:`graphcdm.pipeline.Pipeline` (decode -> parse -> write, the
+through :class:`graphcdm.notifications.pipeline.Pipeline` (decode -> parse -> write, the
 path of ``graphcdm replay`` and the listener) in batches, and prints the
 rates and the command line that produced them. Generation is not timed.
 
@@ -25,10 +25,12 @@ from typing import Any
 
 import neo4j
 
-from graphcdm import emitter, envelope, export
-from graphcdm.emitter import Flavor, Instance
-from graphcdm.pipeline import Pipeline
-from graphcdm.writer import GraphWriter
+from graphcdm.graph.writer import GraphWriter
+from graphcdm.notifications import envelope
+from graphcdm.notifications.pipeline import Pipeline
+from graphcdm.read import export
+from graphcdm.sim import emitter
+from graphcdm.sim.emitter import Flavor, Instance
 
 FLAVORS = [Flavor("m1.small", "2", 1, 2048, 20), Flavor("m1.medium", "3", 2, 4096, 40),
            Flavor("m1.large", "4", 4, 8192, 80)]

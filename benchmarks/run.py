@@ -259,9 +259,9 @@ class Run:
 
         from benchmarks import apply
         from graphcdm import conf as conf_mod
-        from graphcdm import simulator
-        from graphcdm.listener import Listener
-        from graphcdm.writer import GraphWriter
+        from graphcdm.graph.writer import GraphWriter
+        from graphcdm.notifications.listener import Listener
+        from graphcdm.sim import simulator
 
         tag = uuid.uuid4().hex[:8]
         exchange = f"graphcdm-bench-{tag}"
@@ -361,7 +361,7 @@ class Run:
 
     def load_ceiling(self, nodes: int, instances: int) -> float:
         from benchmarks import apply
-        from graphcdm.writer import GraphWriter
+        from graphcdm.graph.writer import GraphWriter
 
         node_rows = [{"host": f"compute-{n:05d}", "node": f"compute-{n:05d}.example.org"}
                      for n in range(nodes)]

@@ -32,8 +32,8 @@ import neo4j
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import apply, baselines  # noqa: E402
-from graphcdm import simulator  # noqa: E402
-from graphcdm.writer import GraphWriter  # noqa: E402
+from graphcdm.graph.writer import GraphWriter  # noqa: E402
+from graphcdm.sim import simulator  # noqa: E402
 
 SIZES = (1_000, 3_000, 10_000, 30_000, 100_000)
 PNG = Path(__file__).resolve().parent / "scale_curve.png"

@@ -38,8 +38,8 @@ import neo4j
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from graphcdm import conf as conf_mod  # noqa: E402
+from graphcdm.graph.writer import GraphWriter  # noqa: E402
 from graphcdm.sync import SyncReport, resync  # noqa: E402
-from graphcdm.writer import GraphWriter  # noqa: E402
 from tests.functional.emulators import Aggregate, Cloud, ComputeTopology  # noqa: E402
 
 

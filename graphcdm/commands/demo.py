@@ -1,7 +1,7 @@
 """``graphcdm demo``: see graphcdm work, with nothing installed but Java and Maven.
 
 It starts the local Neo4j (or uses the configured one when it answers),
-simulates a cloud (:mod:`graphcdm.simulator`), publishes its notifications
+simulates a cloud (:mod:`graphcdm.sim.simulator`), publishes its notifications
 through oslo.messaging exactly as nova does, runs the real listener on them
 with a live progress display, and then shows what the graph knows: a
 summary, whether it equals the simulated cloud, three example queries with
@@ -33,8 +33,10 @@ from typing import Any
 
 import click
 
-from graphcdm import export as export_mod
-from graphcdm import neo4jlocal, runtime, simulator
+from graphcdm import neo4jlocal
+from graphcdm.commands import runtime
+from graphcdm.read import export as export_mod
+from graphcdm.sim import simulator
 
 #: exit statuses (documented in --help)
 EXIT_MISMATCH = 1
@@ -270,7 +272,7 @@ def _transport(conf: Any, url: str) -> Any:
 
 def _listener(conf: Any, writer: Any, transport: Any) -> Any:
     try:
-        from graphcdm.listener import Listener
+        from graphcdm.notifications.listener import Listener
     except ImportError as exc:
         raise _SetupError(f"graphcdm's listener is not available ({exc})") from None
     return Listener(conf, writer=writer, transport=transport)
@@ -367,7 +369,7 @@ def _report(writer: Any, data: dict[str, Any], sim: simulator.Simulation,
                                                     "NO (graphcdm export differs)"))
     ui.line("")
     ui.title("Three questions, in Cypher (paste them into the Browser)")
-    from graphcdm import cypher
+    from graphcdm.graph import cypher
 
     for title, name, params, columns, limit in EXAMPLES:
         if "project_id" in params and data["instances"]:  # the project of the first instance

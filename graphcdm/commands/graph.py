@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import click
 
-from graphcdm import export as export_mod
-from graphcdm import replay as replay_mod
-from graphcdm import runtime
-from graphcdm.pipeline import Pipeline
-from graphcdm.writer import WriteFailed
+from graphcdm.commands import runtime
+from graphcdm.graph.writer import WriteFailed
+from graphcdm.notifications import replay as replay_mod
+from graphcdm.notifications.pipeline import Pipeline
+from graphcdm.read import export as export_mod
 
 
 def _batched(items: Iterator, size: int) -> Iterator[list]:

@@ -9,7 +9,7 @@ import threading
 
 import click
 
-from graphcdm import runtime
+from graphcdm.commands import runtime
 
 LOG = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def listen(ctx: click.Context, pool: str | None, topics: tuple[str, ...]) -> Non
     if topics:
         conf.set_override("topics", list(topics), group="notifications")
 
-    from graphcdm.listener import Listener
+    from graphcdm.notifications.listener import Listener
 
     stop = threading.Event()
 

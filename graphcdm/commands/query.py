@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
-from graphcdm import cypher, runtime
-from graphcdm import query as query_mod
+from graphcdm.commands import runtime
+from graphcdm.graph import cypher
+from graphcdm.read import query as query_mod
 
 #: Exit status when Neo4j cannot be reached or the query fails.
 EXIT_DATABASE = 1

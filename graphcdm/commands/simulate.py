@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from graphcdm import export as export_mod
-from graphcdm import simulator
+from graphcdm.read import export as export_mod
+from graphcdm.sim import simulator
 
 
 @click.command()

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from graphcdm import runtime
+from graphcdm.commands import runtime
 
 LOG = logging.getLogger(__name__)
 
@@ -97,8 +97,8 @@ def sync(dry_run: bool, examples: int, as_json: bool, progress: bool | None) -> 
     the message says which listing); 2 bad configuration; 3 Neo4j could not
     be written.
     """
+    from graphcdm.graph.writer import WriteFailed
     from graphcdm.sync import NovaConfigError, PollFailed, resync
-    from graphcdm.writer import WriteFailed
 
     conf = runtime.load_conf()
     show = sys.stderr.isatty() if progress is None else progress

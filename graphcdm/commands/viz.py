@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from graphcdm import runtime
+from graphcdm.commands import runtime
 
 #: Exit status when Neo4j cannot be reached or the query fails.
 EXIT_DATABASE = 1
@@ -35,7 +35,7 @@ def viz(out: Path, host: str | None, limit: int) -> None:
     Exit status: 0 page written; 1 Neo4j unreachable or the query failed;
     2 usage error; 3 --host names no compute node.
     """
-    from graphcdm import viz as viz_mod
+    from graphcdm.read import viz as viz_mod
 
     try:
         import neo4j_viz  # noqa: F401 - optional (GPL-3.0), checked before any work
@@ -43,7 +43,7 @@ def viz(out: Path, host: str | None, limit: int) -> None:
         raise click.ClickException(
             f"graphcdm viz needs the optional neo4j-viz package ({exc}); "
             "install it with: pip install 'graphcdm[viz]' (neo4j-viz is GPL-3.0)") from None
-    from graphcdm.query import GraphQuery
+    from graphcdm.read.query import GraphQuery
 
     conf = runtime.load_conf()
     try:

@@ -15,7 +15,7 @@ from oslo_config import cfg
 from graphcdm.conf import graph, metrics, neo4j, notifications, nova, sync
 
 #: graphcdm's own ConfigOpts, not the process-global cfg.CONF: python-watcher (whose
-#: collector plugin lives in graphcdm.watcher_collector) registers a [nova] group
+#: collector plugin lives in graphcdm.read.watcher_collector) registers a [nova] group
 #: of its own on cfg.CONF, and both in one process would clash.
 CONF = cfg.ConfigOpts()
 

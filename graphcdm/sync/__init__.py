@@ -30,10 +30,10 @@ from typing import Any
 
 from oslo_config import cfg
 
-from graphcdm.envelope import version_from_datetime
+from graphcdm.graph.writer import GraphWriter
+from graphcdm.notifications.envelope import version_from_datetime
 from graphcdm.sync import nova, snapshot
 from graphcdm.sync.nova import NovaConfigError, PollFailed
-from graphcdm.writer import GraphWriter
 
 LOG = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def resync(conf: cfg.ConfigOpts, writer: GraphWriter, *, dry_run: bool = False,
     """Poll nova (and placement), then load the snapshot and remove what is gone.
 
     Raises :class:`PollFailed` when the poll is incomplete (nothing is
-    written then) and :class:`graphcdm.writer.WriteFailed` when Neo4j fails.
+    written then) and :class:`graphcdm.graph.writer.WriteFailed` when Neo4j fails.
     ``conn`` is an openstacksdk connection to use instead of ``[nova]``'s.
     """
     poll_start = dt.datetime.now(dt.UTC)

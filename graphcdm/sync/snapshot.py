@@ -6,8 +6,8 @@ root unless boot-from-volume + ephemeral + swap rounded up to GB) and the
 drift a dry run prints are unit-tested on hand-written data.
 
 Instances become the same changes notifications give
-(:class:`~graphcdm.changes.InstanceUpsert` and
-:class:`~graphcdm.changes.InstanceMove`/``InstanceUnmap``) at the poll's
+(:class:`~graphcdm.graph.changes.InstanceUpsert` and
+:class:`~graphcdm.graph.changes.InstanceMove`/``InstanceUnmap``) at the poll's
 version, so the writer's version guards and tombstones decide between a
 snapshot row and a notification exactly as between two notifications.
 """
@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphcdm.changes import Change, InstanceMove, InstanceUnmap, InstanceUpsert
+from graphcdm.graph.changes import Change, InstanceMove, InstanceUnmap, InstanceUpsert
 from graphcdm.sync.nova import RawCloud
 
 #: Compute node properties the resync writes (the read side uses these names).
@@ -105,7 +105,7 @@ def node_rows(raw: RawCloud, version: str) -> list[dict[str, Any]]:
 
 
 def instance_attrs(s: dict[str, Any]) -> dict[str, Any]:
-    """A server's attributes under the names notifications give them (graphcdm.parse)."""
+    """A server's attributes under the names notifications give them (``parse``)."""
     f = s.get("flavor") or {}
     power = s.get("power_state")
     metadata = s.get("metadata")

@@ -24,7 +24,7 @@ import pytest
 
 from graphcdm import conf as conf_mod
 from graphcdm import neo4jlocal
-from graphcdm.writer import GraphWriter
+from graphcdm.graph.writer import GraphWriter
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -14,9 +14,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from graphcdm import emitter, envelope, export
 from graphcdm.cli import main
-from graphcdm.pipeline import Pipeline
+from graphcdm.notifications import envelope
+from graphcdm.notifications.pipeline import Pipeline
+from graphcdm.read import export
+from graphcdm.sim import emitter
 from tests.functional.test_scenarios import inst, view
 
 A = "a1000000-0000-4000-8000-00000000000a"
@@ -116,7 +118,7 @@ def test_replay_command_counts_every_rejection_and_applies_the_rest(writer, conf
 
 def test_each_batch_size_gives_the_same_graph(writer, mixed_file):
     """Rejections inside a batch do not take the valid notifications with them."""
-    from graphcdm import replay
+    from graphcdm.notifications import replay
 
     path, bad, ignored, total = mixed_file
     for size in (1, 3, 100):
@@ -132,7 +134,7 @@ def test_each_batch_size_gives_the_same_graph(writer, mixed_file):
 
 def test_a_value_neo4j_refuses_costs_only_its_own_notification(writer):
     """A poison change (here a value the driver cannot send) is isolated, not fatal."""
-    from graphcdm.changes import InstanceUpsert
+    from graphcdm.graph.changes import InstanceUpsert
 
     clock = emitter.Clock()
     ok = envelope.from_message(emitter.instance_event(
@@ -140,7 +142,7 @@ def test_a_value_neo4j_refuses_costs_only_its_own_notification(writer):
     poison = envelope.from_message(emitter.instance_event(
         "instance.update", emitter.Instance(B, "h1", "n1"), timestamp=clock()))
     pipeline = Pipeline(writer)
-    real_parse = __import__("graphcdm.parse", fromlist=["parse"]).parse
+    real_parse = __import__("graphcdm.notifications.parse", fromlist=["parse"]).parse
 
     def parse_with_poison(n):
         changes = real_parse(n)
@@ -148,7 +150,7 @@ def test_a_value_neo4j_refuses_costs_only_its_own_notification(writer):
             changes[0] = InstanceUpsert(B, changes[0].version, {"name": object()})
         return changes
 
-    import graphcdm.pipeline as pl
+    import graphcdm.notifications.pipeline as pl
     original = pl.parse.parse
     pl.parse.parse = parse_with_poison
     try:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from graphcdm import export
-from graphcdm.simulator import Simulator
+from graphcdm.read import export
+from graphcdm.sim.simulator import Simulator
 
 REPO = Path(__file__).resolve().parents[2]
 GRAPHCDM = str(Path(sys.executable).with_name("graphcdm"))
@@ -68,8 +68,9 @@ def test_demo_on_the_local_neo4j_with_the_fake_transport(neo4j_uri, writer):
 
 def test_demo_through_rabbitmq_on_the_configured_neo4j(neo4j_uri, rabbit_url, writer):
     """--transport-url: the real listener reads RabbitMQ; a configured graph needs --reset."""
-    from graphcdm import emitter, envelope
-    from graphcdm.pipeline import Pipeline
+    from graphcdm.notifications import envelope
+    from graphcdm.notifications.pipeline import Pipeline
+    from graphcdm.sim import emitter
 
     stale = emitter.instance_event("instance.create.end",
                                    emitter.Instance("5ta1e000-0000-4000-8000-000000000001",

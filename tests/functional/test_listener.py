@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from oslo_config import cfg
 
-from graphcdm import export, neo4jlocal
-from graphcdm.listener import Listener
-from graphcdm.simulator import Simulator
-from graphcdm.writer import GraphWriter
+from graphcdm import neo4jlocal
+from graphcdm.graph.writer import GraphWriter
+from graphcdm.notifications.listener import Listener
+from graphcdm.read import export
+from graphcdm.sim.simulator import Simulator
 from tests.functional import test_listener_helpers as support
 
 

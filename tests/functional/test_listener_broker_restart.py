@@ -14,9 +14,9 @@ import uuid
 
 import pytest
 
-from graphcdm import export
-from graphcdm.listener import Listener
-from graphcdm.simulator import Simulator
+from graphcdm.notifications.listener import Listener
+from graphcdm.read import export
+from graphcdm.sim.simulator import Simulator
 from tests.functional import test_listener_helpers as support
 from tests.functional.test_listener import _configure
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from graphcdm import export
-from graphcdm.simulator import Simulator
+from graphcdm.read import export
+from graphcdm.sim.simulator import Simulator
 from tests.functional import test_listener_helpers as support
 
 

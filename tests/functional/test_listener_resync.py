@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from graphcdm import export
-from graphcdm.listener import Listener
+from graphcdm.notifications.listener import Listener
+from graphcdm.read import export
 from tests.functional import test_listener_helpers as support
 from tests.functional.emulators import Cloud
 from tests.functional.test_sync import topology

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphcdm import envelope, export
-from graphcdm.pipeline import Pipeline
+from graphcdm.notifications import envelope
+from graphcdm.notifications.pipeline import Pipeline
+from graphcdm.read import export
 from tests.functional.test_scenarios import SCENARIOS, Scenario, view
 
 _ORDERED: dict[str, dict[str, Any]] = {}

@@ -10,10 +10,10 @@ from __future__ import annotations
 import neo4j
 import pytest
 
-from graphcdm import cypher
-from graphcdm.changes import InstanceMove, InstanceUpsert, ServiceUpsert
-from graphcdm.query import GraphQuery
-from graphcdm.writer import GraphWriter
+from graphcdm.graph import cypher
+from graphcdm.graph.changes import InstanceMove, InstanceUpsert, ServiceUpsert
+from graphcdm.graph.writer import GraphWriter
+from graphcdm.read.query import GraphQuery
 
 #: Compute nodes of the known graph. node2 has no reserved/ratio properties
 #: (they count as 0 and 1.0); host4 is a placeholder (no uuid, no capacity).

@@ -10,10 +10,10 @@ import neo4j
 import pytest
 from click.testing import CliRunner
 
-from graphcdm import cypher
 from graphcdm.cli import main
-from graphcdm.query import query_names
-from graphcdm.writer import GraphWriter
+from graphcdm.graph import cypher
+from graphcdm.graph.writer import GraphWriter
+from graphcdm.read.query import query_names
 from tests.functional.test_query import load_known_graph
 
 

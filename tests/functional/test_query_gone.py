@@ -7,7 +7,7 @@ be judged against the deletion). The export leaves them out; so must
 every read a Watcher strategy, an operator or ``graphcdm viz`` makes.
 
 The state is built through the real write path: emitter notifications
-through :class:`graphcdm.pipeline.Pipeline` into a real Neo4j.
+through :class:`graphcdm.notifications.pipeline.Pipeline` into a real Neo4j.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ import neo4j
 import pytest
 from click.testing import CliRunner
 
-from graphcdm import cypher, emitter, viz
 from graphcdm.cli import main
-from graphcdm.emitter import Flavor, Instance
-from graphcdm.query import GraphQuery, query_names
-from graphcdm.writer import GraphWriter
+from graphcdm.graph import cypher
+from graphcdm.graph.writer import GraphWriter
+from graphcdm.read import viz
+from graphcdm.read.query import GraphQuery, query_names
+from graphcdm.sim import emitter
+from graphcdm.sim.emitter import Flavor, Instance
 from tests.functional.test_scenarios import run
 
 A = "a1000000-0000-4000-8000-0000000000a1"   # created on h1: gone

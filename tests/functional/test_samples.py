@@ -25,9 +25,11 @@ from typing import Any
 
 import pytest
 
-from graphcdm import emitter, envelope, export, parse, replay
-from graphcdm.envelope import Notification
-from graphcdm.pipeline import Pipeline
+from graphcdm.notifications import envelope, parse, replay
+from graphcdm.notifications.envelope import Notification
+from graphcdm.notifications.pipeline import Pipeline
+from graphcdm.read import export
+from graphcdm.sim import emitter
 from tests.conftest import SHARED_DATA
 
 NOVA = "nova-notification-samples"

@@ -1,7 +1,7 @@
 """Scenario tests: nova-shaped streams through the real pipeline into a real Neo4j.
 
 Each scenario is the stream of notifications nova sends for one operation
-(built with :mod:`graphcdm.emitter`, in emitter-time order) and the model
+(built with :mod:`graphcdm.sim.emitter`, in emitter-time order) and the model
 it must leave. The same scenarios feed the property test (any order, any
 repetition, any batching) and the Watcher differential test.
 """
@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from graphcdm import emitter, envelope, export
 from graphcdm.cli import main
-from graphcdm.emitter import Flavor, Instance
-from graphcdm.pipeline import Pipeline
+from graphcdm.notifications import envelope
+from graphcdm.notifications.pipeline import Pipeline
+from graphcdm.read import export
+from graphcdm.sim import emitter
+from graphcdm.sim.emitter import Flavor, Instance
 
 X = "a0000000-0000-4000-8000-00000000000a"
 Y = "b0000000-0000-4000-8000-00000000000b"

@@ -12,10 +12,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from graphcdm import envelope, export
 from graphcdm.cli import main
-from graphcdm.pipeline import Pipeline
-from graphcdm.simulator import Simulator
+from graphcdm.notifications import envelope
+from graphcdm.notifications.pipeline import Pipeline
+from graphcdm.read import export
+from graphcdm.sim.simulator import Simulator
 
 
 def _apply(writer, messages, batch_size):

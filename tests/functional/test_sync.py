@@ -19,9 +19,11 @@ from typing import Any
 
 import pytest
 
-from graphcdm import emitter, envelope, export
-from graphcdm.emitter import Flavor, Instance
-from graphcdm.pipeline import Pipeline
+from graphcdm.notifications import envelope
+from graphcdm.notifications.pipeline import Pipeline
+from graphcdm.read import export
+from graphcdm.sim import emitter
+from graphcdm.sim.emitter import Flavor, Instance
 from graphcdm.sync import PollFailed, resync
 from tests.functional.emulators import Aggregate, Cloud, ComputeTopology
 

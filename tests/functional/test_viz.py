@@ -9,9 +9,9 @@ import neo4j
 import pytest
 from click.testing import CliRunner
 
-from graphcdm import viz
 from graphcdm.cli import main
-from graphcdm.writer import GraphWriter
+from graphcdm.graph.writer import GraphWriter
+from graphcdm.read import viz
 from tests.functional.test_query import load_known_graph
 
 

@@ -26,8 +26,10 @@ from watcher.common import exception as wexc
 from watcher.decision_engine.model import element, model_root
 from watcher.decision_engine.model.notification import nova as wnova
 
-from graphcdm import emitter, envelope, export
-from graphcdm.pipeline import Pipeline
+from graphcdm.notifications import envelope
+from graphcdm.notifications.pipeline import Pipeline
+from graphcdm.read import export
+from graphcdm.sim import emitter
 from tests.functional.test_scenarios import BY_NAME, SCENARIOS, X, Y
 
 #: hosts whose compute node Watcher's model holds (as after its own sync) and

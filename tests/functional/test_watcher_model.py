@@ -1,7 +1,7 @@
 """Watcher's own ModelRoot methods, on a model built from the graph, agree with the graph queries.
 
 Three sources answer the same questions: the Cypher queries
-(:class:`graphcdm.query.GraphQuery`), Watcher's ``ModelRoot`` built from the
+(:class:`graphcdm.read.query.GraphQuery`), Watcher's ``ModelRoot`` built from the
 graph by ``to_watcher_model()`` (and by the collector plugin, loaded through
 Watcher's own stevedore loader), and -- for Watcher's model fixtures shipped
 in its wheel -- the ``ModelRoot`` Watcher builds itself with ``from_xml``.
@@ -19,9 +19,9 @@ from oslo_config import cfg
 from watcher.common import exception
 from watcher.decision_engine.model.model_root import ModelRoot
 
-from graphcdm.query import GraphQuery
-from graphcdm.watcher_collector import GraphComputeModelCollector
-from graphcdm.writer import GraphWriter
+from graphcdm.graph.writer import GraphWriter
+from graphcdm.read.query import GraphQuery
+from graphcdm.read.watcher_collector import GraphComputeModelCollector
 from tests.functional.test_query import INSTANCES, NODES, load_known_graph
 
 GROUP = "watcher_cluster_data_model_collectors.graphcdm_compute"

@@ -1,7 +1,7 @@
 """Batch reduction: the property the writer's UNWIND statements rely on."""
 
-from graphcdm.changes import InstanceDelete, InstanceMove, InstanceUnmap, newest_per_key
-from graphcdm.writer import node_rows, rows_by_statement
+from graphcdm.graph.changes import InstanceDelete, InstanceMove, InstanceUnmap, newest_per_key
+from graphcdm.graph.writer import node_rows, rows_by_statement
 
 
 def test_newest_change_per_entity_and_aspect_wins():

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from graphcdm import emitter, envelope, samples
+from graphcdm.notifications import envelope, samples
+from graphcdm.sim import emitter
 
 T0 = dt.datetime(2026, 11, 25, 10, 0, 0)
 INST = emitter.Instance("11111111-2222-3333-4444-555555555555", "h1", "n1")

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from graphcdm import envelope
-from graphcdm.envelope import Rejected
+from graphcdm.notifications import envelope
+from graphcdm.notifications.envelope import Rejected
 
 
 @pytest.mark.parametrize("text", [

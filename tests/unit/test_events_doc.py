@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from graphcdm import parse
+from graphcdm.notifications import parse
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "EVENTS.md"
 

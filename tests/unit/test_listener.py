@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from graphcdm import conf as conf_mod
-from graphcdm.envelope import Notification, Rejected
-from graphcdm.listener import Listener, redacted_transport_url
+from graphcdm.notifications.envelope import Notification, Rejected
+from graphcdm.notifications.listener import Listener, redacted_transport_url
 
 
 def test_redacted_transport_url_hides_every_password():

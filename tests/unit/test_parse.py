@@ -6,8 +6,7 @@ import datetime as dt
 
 import pytest
 
-from graphcdm import emitter, envelope, parse
-from graphcdm.changes import (
+from graphcdm.graph.changes import (
     InstanceDelete,
     InstanceMove,
     InstanceUnmap,
@@ -15,7 +14,9 @@ from graphcdm.changes import (
     ServiceDelete,
     ServiceUpsert,
 )
-from graphcdm.envelope import Rejected
+from graphcdm.notifications import envelope, parse
+from graphcdm.notifications.envelope import Rejected
+from graphcdm.sim import emitter
 
 T0 = dt.datetime(2026, 11, 25, 10, 0, 0)
 INST = emitter.Instance(uuid="11111111-2222-3333-4444-555555555555", host="h1", node="n1",

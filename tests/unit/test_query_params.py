@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from graphcdm import cypher
-from graphcdm.query import Param, bind_params, query_names, query_params
+from graphcdm.graph import cypher
+from graphcdm.read.query import Param, bind_params, query_names, query_params
 
 
 def test_every_query_has_a_description() -> None:

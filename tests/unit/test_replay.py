@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from graphcdm import replay
-from graphcdm.envelope import Rejected
+from graphcdm.notifications import replay
+from graphcdm.notifications.envelope import Rejected
 
 MSG = {"event_type": "instance.update", "publisher_id": "nova-compute:h1",
        "payload": {"nova_object.data": {}}, "message_id": "m1",

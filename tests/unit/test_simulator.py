@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from graphcdm import envelope, parse, simulator
-from graphcdm.simulator import Simulator
+from graphcdm.notifications import envelope, parse
+from graphcdm.sim import simulator
+from graphcdm.sim.simulator import Simulator
 
 
 def test_a_seed_repeats_a_run_byte_for_byte():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from graphcdm.changes import InstanceMove, InstanceUnmap, InstanceUpsert
+from graphcdm.graph.changes import InstanceMove, InstanceUnmap, InstanceUpsert
 from graphcdm.sync import snapshot
 from graphcdm.sync.nova import RawCloud
 

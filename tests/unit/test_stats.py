@@ -7,7 +7,7 @@ import socket
 import urllib.error
 import urllib.request
 
-from graphcdm.stats import CachedCheck, MetricsServer, Stats, percentile
+from graphcdm.notifications.stats import CachedCheck, MetricsServer, Stats, percentile
 
 
 def test_percentile_nearest_rank():

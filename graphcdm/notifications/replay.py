@@ -1,7 +1,7 @@
 """Read notifications from files for ``graphcdm replay``.
 
 A file is JSON Lines, a JSON array, or one JSON object; each item is the
-wire, message or endpoint form (see :mod:`graphcdm.envelope`). Items are
+wire, message or endpoint form (see :mod:`graphcdm.notifications.envelope`). Items are
 yielded in file order with their line number, so a rejection can say where
 it stands. Items without ``timestamp``/``message_id`` (nova's doc samples)
 get the replay clock: the time replay started plus their position, so
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graphcdm import envelope, samples
-from graphcdm.envelope import Notification, Rejected
+from graphcdm.notifications import envelope, samples
+from graphcdm.notifications.envelope import Notification, Rejected
 
 
 @dataclass

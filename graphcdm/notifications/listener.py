@@ -7,8 +7,8 @@ a batch is acknowledged only after its transaction committed; when Neo4j
 cannot be written (after the writer's own retries) the endpoint returns
 ``REQUEUE`` and RabbitMQ delivers the messages again later. A redelivered
 message carries its original version, so applying it twice is a no-op
-(see :mod:`graphcdm.envelope`); so are concurrent batches of several
-threads or processes on the same pool (see :mod:`graphcdm.writer`).
+(see :mod:`graphcdm.notifications.envelope`); so are concurrent batches of several
+threads or processes on the same pool (see :mod:`graphcdm.graph.writer`).
 
 Malformed notifications are rejected one by one (counted, logged with the
 reason, acknowledged, optionally appended to the dead-letter file that
@@ -27,11 +27,12 @@ from typing import Any
 import oslo_messaging
 from oslo_config import cfg
 
-from graphcdm import db, envelope
-from graphcdm.envelope import Notification, Rejected
-from graphcdm.pipeline import Counts, Pipeline
-from graphcdm.stats import CachedCheck, MetricsServer, Reporter, Stats
-from graphcdm.writer import GraphWriter, WriteFailed
+from graphcdm.graph import db
+from graphcdm.graph.writer import GraphWriter, WriteFailed
+from graphcdm.notifications import envelope
+from graphcdm.notifications.envelope import Notification, Rejected
+from graphcdm.notifications.pipeline import Counts, Pipeline
+from graphcdm.notifications.stats import CachedCheck, MetricsServer, Reporter, Stats
 
 LOG = logging.getLogger(__name__)
 

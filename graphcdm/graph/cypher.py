@@ -17,7 +17,7 @@ from pathlib import Path
 def root() -> Path:
     """The folder the statements live in."""
     candidates = [
-        Path(__file__).resolve().parent.parent / "cypher",
+        Path(__file__).resolve().parents[2] / "cypher",
         Path(sys.prefix) / "share" / "graphcdm" / "cypher",
     ]
     for candidate in candidates:

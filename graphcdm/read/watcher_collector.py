@@ -1,7 +1,7 @@
 """A Watcher cluster-data-model collector that reads the compute model from graphcdm.
 
 Entry point (setup.cfg): ``watcher_cluster_data_model_collectors:
-graphcdm_compute = graphcdm.watcher_collector:GraphComputeModelCollector``.
+graphcdm_compute = graphcdm.read.watcher_collector:GraphComputeModelCollector``.
 
 Why it differs from Watcher's nova collector:
 
@@ -9,7 +9,7 @@ Why it differs from Watcher's nova collector:
   current from nova's notifications, so Watcher must not consume them a
   second time (and inherit the bugs listed in DESIGN.md);
 - **the model is rebuilt from the graph on demand** in one Cypher round
-  trip (:meth:`graphcdm.query.GraphQuery.to_watcher_model`) instead of
+  trip (:meth:`graphcdm.read.query.GraphQuery.to_watcher_model`) instead of
   being cached and deep-copied: the graph *is* the up-to-date model, and a
   fresh build is cheaper than a deep copy of a large model; instances left
   on a host whose service was deleted (``gone`` in the graph) are not in
@@ -41,9 +41,9 @@ import neo4j
 from watcher.decision_engine.model.collector import base
 from watcher.decision_engine.scope import compute as compute_scope
 
-from graphcdm import db
 from graphcdm.conf import neo4j as neo4j_opts
-from graphcdm.query import GraphQuery
+from graphcdm.graph import db
+from graphcdm.read.query import GraphQuery
 
 LOG = logging.getLogger(__name__)
 

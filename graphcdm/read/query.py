@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import neo4j
 
-from graphcdm import cypher
+from graphcdm.graph import cypher
 
 if TYPE_CHECKING:  # python-watcher is optional at run time
     from watcher.decision_engine.model.model_root import ModelRoot

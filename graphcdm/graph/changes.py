@@ -1,7 +1,7 @@
 """Typed changes: what parse produces and the graph writer applies.
 
 Each change names one entity and carries the version of the notification it
-came from (see :func:`graphcdm.envelope.make_version`). The writer applies a
+came from (see :func:`graphcdm.notifications.envelope.make_version`). The writer applies a
 change only when its version is newer than what the graph holds for the
 same aspect of the entity, which is what makes the model independent of
 delivery order and repetition.

@@ -15,8 +15,8 @@ import click
 from oslo_config import cfg
 
 from graphcdm import conf as conf_mod
-from graphcdm import db
-from graphcdm.writer import GraphWriter
+from graphcdm.graph import db
+from graphcdm.graph.writer import GraphWriter
 
 LOG = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from graphcdm.query import GraphQuery
+from graphcdm.read.query import GraphQuery
 
 #: Colours by state, as in docs/browser/graphcdm.grass.
 NODE_COLOURS = {

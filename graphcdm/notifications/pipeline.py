@@ -14,10 +14,10 @@ from typing import Any
 
 import neo4j.exceptions
 
-from graphcdm import parse
-from graphcdm.changes import Change
-from graphcdm.envelope import Notification, Rejected
-from graphcdm.writer import GraphWriter
+from graphcdm.graph.changes import Change
+from graphcdm.graph.writer import GraphWriter
+from graphcdm.notifications import parse
+from graphcdm.notifications.envelope import Notification, Rejected
 
 LOG = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class Pipeline:
     def apply(self, items: Iterable[Notification | Rejected]) -> list[Outcome]:
         """Parse a batch and commit its changes in one transaction.
 
-        Raises :class:`graphcdm.writer.WriteFailed` when Neo4j cannot be
+        Raises :class:`graphcdm.graph.writer.WriteFailed` when Neo4j cannot be
         written; then nothing of the batch counts as applied.
         """
         outcomes = [classify(item) for item in items]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from graphcdm.writer import GraphWriter
+from graphcdm.graph.writer import GraphWriter
 
 
 def export(writer: GraphWriter) -> dict[str, list[dict[str, Any]]]:

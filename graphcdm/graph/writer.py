@@ -2,7 +2,7 @@
 
 Changes become rows for the parameterised statements in ``cypher/``; a
 batch is reduced to the newest change per entity and aspect
-(:func:`graphcdm.changes.newest_per_key`), then applied as one managed
+(:func:`graphcdm.graph.changes.newest_per_key`), then applied as one managed
 write transaction (``execute_write``) with one ``UNWIND`` statement per
 change type. Every statement is guarded by versions and tombstones, so the
 statements commute: their order inside the transaction does not change the
@@ -36,8 +36,8 @@ import neo4j
 import neo4j.exceptions as nex
 import tenacity
 
-from graphcdm import cypher
-from graphcdm.changes import (
+from graphcdm.graph import cypher
+from graphcdm.graph.changes import (
     Change,
     InstanceDelete,
     InstanceMove,

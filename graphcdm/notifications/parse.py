@@ -25,7 +25,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from graphcdm.changes import (
+from graphcdm.graph.changes import (
     Change,
     InstanceDelete,
     InstanceMove,
@@ -34,7 +34,7 @@ from graphcdm.changes import (
     ServiceDelete,
     ServiceUpsert,
 )
-from graphcdm.envelope import Notification, Rejected, check_text
+from graphcdm.notifications.envelope import Notification, Rejected, check_text
 
 #: Metadata larger than this (as JSON) is replaced by a marker, not stored.
 MAX_METADATA_CHARS = 16 * 1024
@@ -387,9 +387,9 @@ def events_markdown() -> str:
     lines = [
         "# Nova events graphcdm handles",
         "",
-        "Generated from `graphcdm.parse.EFFECTS`; do not edit by hand. Regenerate with",
-        "`python -c \"from graphcdm import parse; print(parse.events_markdown(), end='')\""
-        " > docs/EVENTS.md`.",
+        "Generated from `graphcdm.notifications.parse.EFFECTS`; do not edit by hand.",
+        "Regenerate with `python -c \"from graphcdm.notifications import parse;",
+        "print(parse.events_markdown(), end='')\" > docs/EVENTS.md`.",
         "",
         "Every change is applied only when newer than what the graph holds for the same",
         "instance aspect (attributes or placement) or service: the version is the",

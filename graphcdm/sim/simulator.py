@@ -7,7 +7,7 @@ its traps), *and* an answer to compare graphcdm's graph with that does not
 come from graphcdm. The simulator keeps its own state of the cloud (where
 each instance runs, its flavor and state, each compute service's status) and
 emits, for every operation, the notifications nova emits for it, built by
-:mod:`graphcdm.emitter`. Its expected export is computed from that state,
+:mod:`graphcdm.sim.emitter`. Its expected export is computed from that state,
 never by running graphcdm's parse or writer.
 
 What a run contains (every operation chooses its format: versioned,
@@ -64,8 +64,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphcdm import emitter
-from graphcdm.emitter import Flavor, Instance
+from graphcdm.sim import emitter
+from graphcdm.sim.emitter import Flavor, Instance
 
 FLAVORS = (
     Flavor("m1.tiny", "1", 1, 512, 1),
@@ -147,7 +147,7 @@ class Simulation:
 
     #: notifications in delivery order (message form, as oslo.messaging's body)
     messages: list[dict[str, Any]]
-    #: same shape as :func:`graphcdm.export.export`
+    #: same shape as :func:`graphcdm.read.export.export`
     expected: dict[str, list[dict[str, Any]]]
     #: operation -> how many ran (for summaries)
     operations: dict[str, int]
