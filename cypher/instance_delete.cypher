@@ -4,6 +4,8 @@
 // $rows: [{uuid, version, final}]
 UNWIND $rows AS row
 OPTIONAL MATCH (i:Instance {uuid: row.uuid})
+FOREACH (_ IN CASE WHEN i IS NULL THEN [] ELSE [1] END |
+  SET i._lock = true REMOVE i._lock)  // write lock first: the versions read below are current
 WITH row, i,
      CASE WHEN coalesce(i.version, '') > coalesce(i.placement_version, '')
           THEN coalesce(i.version, '') ELSE coalesce(i.placement_version, '') END AS held

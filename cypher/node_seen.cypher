@@ -19,6 +19,8 @@ WHERE row.node IS NOT NULL OR known = 0
 MERGE (c:ComputeNode {hypervisor_hostname: coalesce(row.node, row.host)})
   ON CREATE SET c.hostname = row.host, c.placeholder = true,
                 c.host_only = row.node IS NULL, c.created_at = datetime()
+SET c._lock = true REMOVE c._lock  // write lock first: the version read below is current
+WITH row, c
 FOREACH (_ IN CASE WHEN row.node IS NOT NULL AND c.host_only THEN [1] ELSE [] END |
   SET c.host_only = false)
 FOREACH (_ IN CASE WHEN row.version > coalesce(c.seen_version, '') THEN [1] ELSE [] END |
