@@ -1,5 +1,5 @@
 // Set instance attributes when the change is newer than what the graph holds.
-// $rows: [{uuid, version, host, attrs}] -- one row per uuid (the writer reduces).
+// $rows: [{uuid, version, attrs}] -- one row per uuid (the writer reduces).
 // Skipped when a tombstone forbids it: a hard delete always, a soft delete
 // when not older than the change (a newer change is a restore: the soft
 // tombstone goes). Attributes do not depend on the host, so a deleted

@@ -271,10 +271,8 @@ def _transport(conf: Any, url: str) -> Any:
 
 
 def _listener(conf: Any, writer: Any, transport: Any) -> Any:
-    try:
-        from graphcdm.notifications.listener import Listener
-    except ImportError as exc:
-        raise _SetupError(f"graphcdm's listener is not available ({exc})") from None
+    from graphcdm.notifications.listener import Listener
+
     return Listener(conf, writer=writer, transport=transport)
 
 

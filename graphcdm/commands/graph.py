@@ -50,7 +50,7 @@ def replay(paths: tuple[str, ...], batch_size: int, resolve_refs: bool,
     show = sys.stderr.isatty() if progress is None else progress
     try:
         with runtime.open_writer(conf) as writer:
-            pipeline = Pipeline(writer, log_rejections=False)
+            pipeline = Pipeline(writer)
             items = (item for path in paths
                      for item in replay_mod.read(path, clock, resolve_refs=resolve_refs,
                                                  max_bytes=max_bytes))

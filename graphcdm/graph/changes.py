@@ -26,9 +26,6 @@ class InstanceUpsert:
     uuid: str
     version: str
     attrs: dict[str, Any] = field(default_factory=dict)
-    #: host named by the payload (informative: attributes do not depend on it,
-    #: placement travels in InstanceMove/InstanceUnmap)
-    host: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -60,7 +59,7 @@ class WriteFailed(RuntimeError):
 
 
 def _instance_upsert(c: InstanceUpsert) -> dict[str, Any]:
-    return {"uuid": c.uuid, "version": c.version, "host": c.host, "attrs": c.attrs}
+    return {"uuid": c.uuid, "version": c.version, "attrs": c.attrs}
 
 
 def _instance_move(c: InstanceMove) -> dict[str, Any]:
@@ -292,15 +291,3 @@ def _log_retry(state: tenacity.RetryCallState) -> None:
     LOG.warning("Neo4j unavailable (%s: %s); retry %d in %.1fs", type(exc).__name__,
                 str(exc)[:200], state.attempt_number, sleep)
 
-
-def wait_for_neo4j(driver: neo4j.Driver, timeout: float = 60.0) -> None:
-    """Block until the server answers or the timeout passes (then raise)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            driver.verify_connectivity()
-            return
-        except RETRYABLE:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)

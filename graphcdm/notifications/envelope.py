@@ -67,17 +67,6 @@ def publisher_host(publisher_id: str | None) -> str | None:
     return None
 
 
-def publisher_service(publisher_id: str | None) -> str | None:
-    """Return the service part of a publisher id (``nova-compute``, ``compute``...)."""
-    if not publisher_id:
-        return None
-    for sep in (":", "."):
-        head, found, tail = publisher_id.partition(sep)
-        if found and head and tail:
-            return head
-    return None
-
-
 _TS_FIXES = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 
 

@@ -160,7 +160,7 @@ class Listener:
         """One Pipeline per executor thread: its counters are not shared."""
         pipeline = getattr(self._local, "pipeline", None)
         if pipeline is None:
-            pipeline = Pipeline(self.writer, log_rejections=False)
+            pipeline = Pipeline(self.writer)
             self._local.pipeline = pipeline
             with self._plock:
                 self._pipelines.append(pipeline)
@@ -275,16 +275,10 @@ class Listener:
         self._resync.start()
 
     def _resync_loop(self, interval: float) -> None:
-        """Call graphcdm.sync.resync every interval; a missing module warns once."""
-        warned = False
+        """Call graphcdm.sync.resync every interval."""
+        from graphcdm.sync import resync
+
         while not self._stopping.wait(interval):
-            try:
-                from graphcdm.sync import resync
-            except ImportError as exc:
-                if not warned:
-                    LOG.warning("periodic resync unavailable (%s); carrying on without it", exc)
-                    warned = True
-                continue
             try:
                 LOG.info("periodic resync starting")
                 report = resync(self.conf, self.writer)

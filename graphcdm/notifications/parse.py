@@ -272,7 +272,7 @@ def _instance_handler(fmt: Format, placement: Placement) -> Handler:
             return [InstanceDelete(uuid, version, final=True)]
         if placement is Placement.SOFT_DELETE:
             return [InstanceDelete(uuid, version, final=False)]
-        changes: list[Change] = [InstanceUpsert(uuid, version, attrs, host)]
+        changes: list[Change] = [InstanceUpsert(uuid, version, attrs)]
         if placement is Placement.UNMAP:
             changes.append(InstanceUnmap(uuid, version))
         elif placement is Placement.REBUILD:

@@ -72,11 +72,9 @@ def classify(item: Notification | Rejected) -> Outcome:
 class Pipeline:
     """Applies batches of notifications through one :class:`GraphWriter`."""
 
-    def __init__(self, writer: GraphWriter, *, log_rejections: bool = True) -> None:
+    def __init__(self, writer: GraphWriter) -> None:
         self.writer = writer
         self.counts = Counts()
-        #: replay prints rejections with file and line itself
-        self.log_rejections = log_rejections
 
     def apply(self, items: Iterable[Notification | Rejected]) -> list[Outcome]:
         """Parse a batch and commit its changes in one transaction.
@@ -96,8 +94,6 @@ class Pipeline:
         self.counts.changes += len(changes)
         self.counts.add_db(counters)
         for outcome in outcomes:
-            if outcome.status == "rejected" and self.log_rejections:
-                LOG.warning("rejected notification: %s", outcome.reason)
             if outcome.status == "applied":
                 self.counts.applied += 1
             elif outcome.status == "ignored":

@@ -14,12 +14,8 @@ from graphcdm.graph.writer import GraphWriter
 
 def export(writer: GraphWriter) -> dict[str, list[dict[str, Any]]]:
     """The graph as ``{"compute_nodes": [...], "instances": [...]}``."""
-    nodes = writer.read("queries/export_compute_nodes")
-    for node in nodes:
-        if node.get("placeholder"):
-            node["uuid"] = None
     return {
-        "compute_nodes": nodes,
+        "compute_nodes": writer.read("queries/export_compute_nodes"),
         "instances": writer.read("queries/export_instances"),
     }
 

@@ -131,7 +131,7 @@ def build(raw: RawCloud, version: str) -> Snapshot:
             continue  # Watcher skips them too; the cleanup removes them
         attrs = instance_attrs(s)
         host, node = s.get("host"), s.get("node")
-        snap.instance_changes.append(InstanceUpsert(s["id"], version, attrs, host))
+        snap.instance_changes.append(InstanceUpsert(s["id"], version, attrs))
         if host:
             snap.instance_changes.append(InstanceMove(s["id"], version, host, node))
         else:
