@@ -2,44 +2,60 @@
 
 Why files: the Cypher is reviewed, linted and pasted into the Neo4j Browser
 as it is, and no statement is ever built from payload strings; every value
-travels as a parameter. In a checkout the folder sits beside the package;
-an installed package finds it under ``<prefix>/share/graphcdm/cypher``.
+travels as a parameter. The folder stays at the top of the repository and is
+installed as the data package ``graphcdm.cypher_statements`` (setup.cfg's
+package_dir mapping), so a wheel, an sdist build and an editable install all
+carry every statement, and this module reads them with importlib.resources
+rather than from a path guessed beside the package.
 """
 
 from __future__ import annotations
 
 import functools
-import sys
-from pathlib import Path
+from importlib import resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+#: The data package the ``cypher/`` folder is installed as.
+PACKAGE = "graphcdm.cypher_statements"
 
 
 @functools.cache
-def root() -> Path:
-    """The folder the statements live in."""
-    candidates = [
-        Path(__file__).resolve().parents[2] / "cypher",
-        Path(sys.prefix) / "share" / "graphcdm" / "cypher",
-    ]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("cypher/ folder not found in " + ", ".join(map(str, candidates)))
+def root() -> Traversable:
+    """The folder the statements live in (installed or in the checkout)."""
+    return resources.files(PACKAGE)
+
+
+def _entry(name: str) -> Traversable:
+    """``name`` ("queries/instances") as a path under root(); no escaping it."""
+    parts = name.split("/")
+    if not name or any(p in ("", ".", "..") or "\\" in p for p in parts):
+        raise KeyError(f"no Cypher statement named {name!r}")
+    entry = root()
+    for part in parts:
+        entry = entry / part
+    return entry
 
 
 @functools.cache
 def load(name: str) -> str:
     """The statement ``cypher/<name>.cypher`` (name may hold a sub-folder)."""
-    path = root() / f"{name}.cypher"
-    if not path.is_file() or ".." in Path(name).parts:
-        raise KeyError(f"no Cypher statement named {name!r} (looked for {path})")
+    path = _entry(f"{name}.cypher")
+    if not path.is_file():
+        raise KeyError(f"no Cypher statement named {name!r} in {PACKAGE}")
     return path.read_text(encoding="utf-8")
 
 
 def names(folder: str = "") -> list[str]:
     """Statement names in a sub-folder, sorted (schema files run in this order)."""
-    base = root() / folder if folder else root()
+    base = _entry(folder) if folder else root()
+    if not base.is_dir():
+        return []
     prefix = f"{folder}/" if folder else ""
-    return sorted(prefix + p.stem for p in base.glob("*.cypher"))
+    return sorted(prefix + p.name[: -len(".cypher")] for p in base.iterdir()
+                  if p.is_file() and p.name.endswith(".cypher"))
 
 
 def describe(name: str) -> str:

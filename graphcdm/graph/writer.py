@@ -167,8 +167,17 @@ class GraphWriter:
 
     # -- schema ---------------------------------------------------------
     def ensure_schema(self) -> None:
-        """Create constraints and indexes if missing (idempotent), then wait for them."""
-        for name in cypher.names("schema"):
+        """Create constraints and indexes if missing (idempotent), then wait for them.
+
+        No schema statement means a broken install, not an empty schema: without
+        the uniqueness constraints MERGE is neither fast nor safe across
+        listeners, so this raises rather than carrying on.
+        """
+        statements = cypher.names("schema")
+        if not statements:
+            raise RuntimeError(f"no schema statement found in {cypher.PACKAGE} (schema/*.cypher): "
+                               "the installed package is incomplete")
+        for name in statements:
             self._run_auto(cypher.load(name))
         self._run_auto("CALL db.awaitIndexes(300)")
 
