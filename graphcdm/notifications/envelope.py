@@ -20,7 +20,7 @@ from typing import Any
 #: Largest notification we accept, in bytes of JSON (oslo.config may lower it).
 DEFAULT_MAX_BYTES = 1024 * 1024
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _MAX_ID = 255
 
 
@@ -88,7 +88,7 @@ def parse_timestamp(value: str) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(f"{date}T{time}{frac}{tz}")
     except ValueError as exc:
         raise Rejected(f"timestamp {value[:40]!r}: {exc}") from None
-    return parsed.astimezone(dt.UTC)
+    return parsed.astimezone(dt.timezone.utc)
 
 
 def timestamp_us(value: str) -> int:
@@ -112,8 +112,8 @@ def make_version(timestamp: str, message_id: str) -> str:
 def version_from_datetime(when: dt.datetime, tie: str) -> str:
     """A version for changes that do not come from a notification (resync)."""
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    delta = when.astimezone(dt.UTC) - _EPOCH
+        when = when.replace(tzinfo=dt.timezone.utc)
+    delta = when.astimezone(dt.timezone.utc) - _EPOCH
     us = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
     return f"{us:017d}|{tie}"
 

@@ -196,7 +196,7 @@ class Listener:
                         "next attempt in %.1fs", len(messages), exc, backoff)
             self._stopping.wait(backoff)  # do not spin on redeliveries
             return oslo_messaging.NotificationResult.REQUEUE
-        now = dt.datetime.now(dt.UTC)
+        now = dt.datetime.now(dt.timezone.utc)
         lags = []
         applied = ignored = rejected = 0
         for message, item, outcome in zip(messages, items, outcomes, strict=True):

@@ -104,7 +104,7 @@ class ReplayClock:
     """Synthesises timestamp and message id for items that lack them."""
 
     def __init__(self, start: dt.datetime | None = None) -> None:
-        start = start or dt.datetime.now(dt.UTC)
+        start = start or dt.datetime.now(dt.timezone.utc)
         self.start = start
         self.count = 0
 
@@ -116,7 +116,7 @@ class ReplayClock:
         when = self.start + dt.timedelta(microseconds=self.count)
         stamped = dict(obj)
         stamped.pop("metadata", None)
-        stamped["timestamp"] = str(when.astimezone(dt.UTC).replace(tzinfo=None))
+        stamped["timestamp"] = str(when.astimezone(dt.timezone.utc).replace(tzinfo=None))
         stamped["message_id"] = f"replay-{int(self.start.timestamp() * 1e6)}-{self.count:09d}"
         return stamped
 

@@ -254,14 +254,14 @@ def _metadata(value: Any) -> dict[str, Any]:
 def _created(value: Any) -> _dt.datetime | None:
     """nova's created_at string as an aware datetime (Watcher's field wants one)."""
     if isinstance(value, _dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
+        return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
     if not isinstance(value, str) or not value:
         return None
     try:
         parsed = _dt.datetime.fromisoformat(value.replace(" ", "T", 1))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.timezone.utc)
 
 
 # -- named queries for the CLI --------------------------------------------------------

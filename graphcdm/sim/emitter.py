@@ -63,7 +63,7 @@ def _ts(when: dt.datetime | str) -> str:
     if isinstance(when, str):
         return when
     if when.tzinfo is not None:
-        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+        when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return str(when)
 
 

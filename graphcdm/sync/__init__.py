@@ -94,7 +94,7 @@ def resync(conf: cfg.ConfigOpts, writer: GraphWriter, *, dry_run: bool = False,
     written then) and :class:`graphcdm.graph.writer.WriteFailed` when Neo4j fails.
     ``conn`` is an openstacksdk connection to use instead of ``[nova]``'s.
     """
-    poll_start = dt.datetime.now(dt.UTC)
+    poll_start = dt.datetime.now(dt.timezone.utc)
     version = version_from_datetime(poll_start, "sync")
     report = SyncReport(version=version, dry_run=dry_run)
     clock = time.monotonic()
