@@ -25,7 +25,12 @@ PACKAGE = "graphcdm.cypher_statements"
 @functools.cache
 def root() -> Traversable:
     """The folder the statements live in (installed or in the checkout)."""
-    return resources.files(PACKAGE)
+    try:
+        return resources.files(PACKAGE)
+    except ModuleNotFoundError:
+        raise FileNotFoundError(
+            f"{PACKAGE} is not installed: this install of graphcdm predates it or is "
+            "incomplete; reinstall it (in a checkout: pip install -e .)") from None
 
 
 def _entry(name: str) -> Traversable:
