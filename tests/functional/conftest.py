@@ -7,7 +7,10 @@ that silently skipped would count as passing in CI.
 Knobs (all optional):
 - ``GRAPHCDM_NEO4J_URI``: use this Neo4j instead of starting one;
 - ``GRAPHCDM_TEST_BOLT_PORT`` / ``GRAPHCDM_TEST_HTTP_PORT``: ports of the
-  test server we start (so several checkouts can test side by side);
+  test server we start (so several checkouts can test side by side). The
+  defaults are not Neo4j's 7687/7474, where ``./run demo`` leaves its server
+  for the Browser: ``./run demo`` then ``./run test`` works, and the tests
+  never empty the demo's graph;
 - ``GRAPHCDM_TRANSPORT_URL``: use this RabbitMQ instead of
   ``tools/rabbitmq-local``.
 """
@@ -28,6 +31,10 @@ from graphcdm.graph.writer import GraphWriter
 
 REPO = Path(__file__).resolve().parents[2]
 
+#: Ports of the Neo4j the tests start or reuse (never the defaults, see above).
+TEST_BOLT_PORT = int(os.environ.get("GRAPHCDM_TEST_BOLT_PORT", "17687"))
+TEST_HTTP_PORT = int(os.environ.get("GRAPHCDM_TEST_HTTP_PORT", str(TEST_BOLT_PORT - 213)))
+
 
 @pytest.fixture(scope="session")
 def neo4j_uri() -> Iterator[str]:
@@ -38,11 +45,10 @@ def neo4j_uri() -> Iterator[str]:
             pytest.fail(f"GRAPHCDM_NEO4J_URI={given} does not answer")
         yield given
         return
-    port = int(os.environ.get("GRAPHCDM_TEST_BOLT_PORT", "7687"))
     settings = neo4jlocal.Settings(
-        home=REPO / ".state" / f"neo4j-test-{port}",
-        bolt_port=port,
-        http_port=int(os.environ.get("GRAPHCDM_TEST_HTTP_PORT", str(port - 213))),
+        home=REPO / ".state" / f"neo4j-test-{TEST_BOLT_PORT}",
+        bolt_port=TEST_BOLT_PORT,
+        http_port=TEST_HTTP_PORT,
         heap=os.environ.get("GRAPHCDM_TEST_NEO4J_HEAP", "1g"),
     )
     if neo4jlocal.bolt_answers(settings.bolt_uri):
@@ -72,7 +78,11 @@ def conf(neo4j_uri: str, rabbit_url_if_any: str | None):
     os.environ["GRAPHCDM_NEO4J_PASSWORD"] = ""
     if rabbit_url_if_any:
         os.environ["GRAPHCDM_TRANSPORT_URL"] = rabbit_url_if_any
-    return conf_mod.load([])
+    conf = conf_mod.load([])
+    # no /metrics server on the default 9717 (a running listener may hold it):
+    # a test that reads /metrics sets a free port itself
+    conf.set_override("port", 0, group="metrics")
+    return conf
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ import pytest
 
 from graphcdm.read import export
 from graphcdm.sim.simulator import Simulator
+from tests.functional.conftest import TEST_BOLT_PORT, TEST_HTTP_PORT
 
 REPO = Path(__file__).resolve().parents[2]
 GRAPHCDM = str(Path(sys.executable).with_name("graphcdm"))
@@ -42,8 +44,7 @@ def _demo(args: list[str], env: dict[str, str], timeout: float = 300):
 
 def _local_port(uri: str) -> int | None:
     """The Bolt port when the test Neo4j is the local server the fixture started."""
-    port = int(os.environ.get("GRAPHCDM_TEST_BOLT_PORT", "7687"))
-    return port if uri.rstrip("/").endswith(f":{port}") else None
+    return TEST_BOLT_PORT if uri.rstrip("/").endswith(f":{TEST_BOLT_PORT}") else None
 
 
 def test_demo_on_the_local_neo4j_with_the_fake_transport(neo4j_uri, writer):
@@ -51,7 +52,7 @@ def test_demo_on_the_local_neo4j_with_the_fake_transport(neo4j_uri, writer):
     port = _local_port(neo4j_uri)
     if port is None:
         pytest.fail("this test needs the local test Neo4j (unset GRAPHCDM_NEO4J_URI)")
-    http = os.environ.get("GRAPHCDM_TEST_HTTP_PORT", str(port - 213))
+    http = str(TEST_HTTP_PORT)
     home = REPO / ".state" / f"neo4j-test-{port}"
     done = _demo([*SMALL, "--home", str(home), "--bolt-port", str(port), "--http-port", http],
                  _env())
@@ -88,6 +89,8 @@ def test_demo_through_rabbitmq_on_the_configured_neo4j(neo4j_uri, rabbit_url, wr
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert "Using the configured Neo4j" in out
+    # the Browser of the server used (the test server's HTTP port), not a default
+    assert f"Neo4j Browser: http://127.0.0.1:{TEST_HTTP_PORT}/browser/" in out
     assert "Listener started on rabbit://guest:***@" in out  # password not shown
     assert "graph equals the simulated cloud: yes" in out
     assert export.export(writer) == _expected()
@@ -117,3 +120,21 @@ def test_ctrl_c_stops_the_demo(neo4j_uri, writer):
             proc.kill()
     assert rc == 130, proc.stderr.read()
     assert "interrupted" in proc.stderr.read()
+
+
+def test_a_configured_neo4j_that_does_not_answer_stops_the_demo(tmp_path):
+    """GRAPHCDM_NEO4J_URI names a server that is down: say so, exit 2, start nothing.
+
+    Falling back to a local server would fill (and, on the next run, empty)
+    a graph the user did not name.
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]  # closed again: nothing answers there
+    home = tmp_path / "neo4j"
+    done = _demo([*SMALL, "--home", str(home), "--bolt-port", str(dead)],
+                 _env(GRAPHCDM_NEO4J_URI=f"bolt://127.0.0.1:{dead}"), timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"GRAPHCDM_NEO4J_URI=bolt://127.0.0.1:{dead} does not answer" in done.stderr
+    assert "Starting a local Neo4j" not in done.stdout
+    assert not home.exists()  # no local server was set up
