@@ -1,6 +1,6 @@
 """``graphcdm demo``: see graphcdm work, with nothing installed but Java and Maven.
 
-It starts the local Neo4j (or uses the configured one when it answers),
+It starts the local Neo4j (or uses the configured one, which must answer),
 simulates a cloud (:mod:`graphcdm.sim.simulator`), publishes its notifications
 through oslo.messaging exactly as nova does, runs the real listener on them
 with a live progress display, and then shows what the graph knows: a
@@ -30,6 +30,7 @@ import uuid as uuidlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -108,8 +109,9 @@ def demo(nodes: int, instances: int, operations: int | None, seed: int, duplicat
     """See graphcdm work: local Neo4j, a simulated cloud, the live listener.
 
     \b
-    1. Neo4j: the one GRAPHCDM_NEO4J_URI names when it answers, otherwise a
-       local Neo4j 5.26 started here (first run: Maven fetches it, once).
+    1. Neo4j: the one GRAPHCDM_NEO4J_URI names (the demo stops if it does
+       not answer, and asks --reset before emptying it), otherwise a local
+       Neo4j 5.26 of its own (first run: Maven fetches it, once).
     2. A simulated cloud (creates, deletes, live migrations, resizes,
        evacuations, shelving, service changes; some notifications
        duplicated and reordered, as a real bus delivers them).
@@ -183,9 +185,10 @@ def demo(nodes: int, instances: int, operations: int | None, seed: int, duplicat
             data = export_mod.export(writer)
             matches = data == sim.expected
             _report(writer, data, sim, summary, stopped, published, matches, ui)
-        browser = (settings.browser_url if settings else "http://127.0.0.1:7474/browser/")
+            browser = settings.browser_url if settings else _browser_url(writer, uri)
         ui.line("")
-        ui.line(f"Neo4j Browser: {browser}  (connect to {uri}, no authentication)")
+        ui.line(f"Neo4j Browser: {browser}  (connect to {uri}"
+                + (", no authentication)" if settings else ")"))
         if settings is not None:
             ui.line("Neo4j keeps running so that you can explore the graph; stop it with: "
                     + _stop_command(settings))
@@ -219,10 +222,14 @@ def _neo4j(home: Path | None, cache: Path | None, bolt_port: int, http_port: int
     """
     configured = os.environ.get("GRAPHCDM_NEO4J_URI")
     if configured:
-        if neo4jlocal.bolt_answers(configured, timeout=5):
-            ui.step(f"Using the configured Neo4j at {configured}")
-            return configured, None, None
-        ui.step(f"GRAPHCDM_NEO4J_URI={configured} does not answer; starting a local Neo4j")
+        # No fallback to another server: the user named this one, and the
+        # demo must not fill (or empty) a different graph than the one asked for.
+        if not neo4jlocal.bolt_answers(configured, timeout=5):
+            raise _SetupError(f"the configured Neo4j GRAPHCDM_NEO4J_URI={configured} does not "
+                              "answer; start it, or unset GRAPHCDM_NEO4J_URI for the demo to "
+                              "start a local Neo4j of its own")
+        ui.step(f"Using the configured Neo4j at {configured}")
+        return configured, None, None
     settings = neo4jlocal.Settings(bolt_port=bolt_port, http_port=http_port)
     if home:
         settings.home = home.resolve()
@@ -236,6 +243,29 @@ def _neo4j(home: Path | None, cache: Path | None, bolt_port: int, http_port: int
     except neo4jlocal.Neo4jLocalError as exc:
         raise _SetupError(f"could not start Neo4j: {exc}") from None
     return uri, (None if was_running else settings), settings
+
+
+def _browser_url(writer: Any, uri: str) -> str:
+    """The Browser address of the configured server, from its own HTTP settings.
+
+    The host is the Bolt URI's (the one the user reaches); the port is the
+    one the server's HTTP connector listens on. When the server does not say,
+    the output says so instead of guessing Neo4j's default.
+    """
+    try:
+        settings = {r["name"]: r["value"] for r in writer.read("server_http")}
+    except Exception as exc:  # noqa: BLE001 - a server that refuses SHOW SETTINGS
+        return f"unknown (the server did not list its HTTP settings: {type(exc).__name__})"
+    if str(settings.get("server.http.enabled", "true")).lower() != "true":
+        return "none (the server's HTTP connector is off)"
+    address = (settings.get("server.http.listen_address")
+               or settings.get("server.http.advertised_address") or "")
+    port = address.rpartition(":")[2]
+    host = urlsplit(uri).hostname or "127.0.0.1"
+    if not port.isdigit():
+        return "unknown (the server's HTTP address has no port)"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}/browser/"
 
 
 def _empty_graph(writer: Any, uri: str, configured: bool, reset: bool, ui: _UI) -> None:
