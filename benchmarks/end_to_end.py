@@ -128,7 +128,7 @@ class Bench:
                 deadline = time.monotonic() + 900
                 while True:
                     c = listener.counts
-                    if c.applied + c.ignored + c.rejected >= len(messages):
+                    if c.processed >= len(messages):
                         break
                     if time.monotonic() > deadline:
                         raise SystemExit(f"timed out: {listener.stats.log_line()}")

@@ -44,6 +44,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
+from graphcdm import redact  # noqa: E402 - after the path is set
+
 RESULTS = HERE / "RESULTS.md"
 PARTS = ("apply", "e2e", "sync", "query", "scale")
 DEFAULT_TRANSPORT = "rabbit://guest:guest@127.0.0.1:5672/"
@@ -222,7 +224,7 @@ class Run:
     def e2e(self) -> str:
         url = self.args.transport_url
         if not rabbit_answers(url):
-            return (f"not available: RabbitMQ does not answer at {_redact(url)} "
+            return (f"not available: RabbitMQ does not answer at {redact.url(url)} "
                     "(start it: tools/rabbitmq-local start)")
         out, rc, cmd = script("end_to_end.py", {
             "--uri|--neo4j-uri": self.uri, "--transport-url|--url": url, "--yes": None})
@@ -297,7 +299,7 @@ class Run:
                 deadline = time.monotonic() + 600
                 while True:
                     c = listener.counts
-                    if c.applied + c.ignored + c.rejected >= len(messages):
+                    if c.processed >= len(messages):
                         break
                     if time.monotonic() > deadline:
                         raise TimeoutError(listener.stats.log_line())
@@ -425,10 +427,6 @@ def _line(text: str, needle: str) -> str:
     return next((ln for ln in text.splitlines() if needle in ln), "")
 
 
-def _redact(url: str) -> str:
-    return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
-
-
 def record(run: Run, info: dict[str, str], started: dt.datetime, command: str) -> str:
     total = sum(run.timings.values())
     lines = [f"## {started:%Y-%m-%d %H:%M} UTC — `{command}`", "",
@@ -438,7 +436,7 @@ def record(run: Run, info: dict[str, str], started: dt.datetime, command: str) -
              + (f"(graphcdm neo4j, {run.args.heap} heap, started for the run) "
                 if not run.args.uri else "(given with --uri) ")
              + f"at {run.uri}, RabbitMQ "
-             f"{_redact(run.args.transport_url)}",
+             f"{redact.url(run.args.transport_url)}",
              f"- conditions: {run.args.note}",
              f"- duration: {total / 60:.1f} min", ""]
     if run.targets:

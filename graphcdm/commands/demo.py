@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from graphcdm import neo4jlocal
+from graphcdm import neo4jlocal, redact
 from graphcdm.commands import runtime
 from graphcdm.read import export as export_mod
 from graphcdm.sim import simulator
@@ -169,7 +169,7 @@ def demo(nodes: int, instances: int, operations: int | None, seed: int, duplicat
             transport = _transport(conf, url)
             try:
                 listener = _listener(conf, writer, transport)
-                ui.step(f"Listener started on {_redacted(url)} "
+                ui.step(f"Listener started on {redact.url(url)} "
                         f"(exchange {conf.notifications.exchange})")
                 listener.start()
                 published = _publish_and_follow(sim.messages, conf, transport, listener, rate,
@@ -292,7 +292,7 @@ def _transport(conf: Any, url: str) -> Any:
     try:
         transport = oslo_messaging.get_notification_transport(own, url=url)
     except Exception as exc:  # noqa: BLE001 - bad URL or driver: tell the user
-        raise _SetupError(f"cannot use transport {_redacted(url)}: {exc}") from None
+        raise _SetupError(f"cannot use transport {redact.url(url)}: {exc}") from None
     if "oslo_messaging_rabbit" in own:
         # the demo's queues and exchange go when its listener does (read when the
         # driver connects, which is later): nothing is left on the broker
@@ -315,8 +315,7 @@ def _stop_quietly(listener: Any) -> None:
 # -- publishing and following ---------------------------------------------------
 
 def _processed(listener: Any) -> int:
-    c = listener.counts
-    return int(c.applied + c.ignored + c.rejected)
+    return int(listener.counts.processed)
 
 
 def _publish_and_follow(messages: list[dict[str, Any]], conf: Any, transport: Any,
@@ -443,12 +442,6 @@ def _stats_text(stats: Any) -> str:
     return (f"received {s.get('received', 0)} in {s.get('batches', 0)} batches, "
             f"requeued {s.get('requeued', 0)}; commit p50 {ms(s.get('commit_p50'))}, "
             f"p99 {ms(s.get('commit_p99'))}")
-
-
-def _redacted(url: str) -> str:
-    import re
-
-    return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
 
 
 def _stop_command(settings: neo4jlocal.Settings) -> str:

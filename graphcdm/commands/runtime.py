@@ -15,6 +15,7 @@ import click
 from oslo_config import cfg
 
 from graphcdm import conf as conf_mod
+from graphcdm import redact
 from graphcdm.graph import db
 from graphcdm.graph.writer import GraphWriter
 
@@ -33,7 +34,7 @@ def open_writer(conf: cfg.ConfigOpts, *, schema: bool = True) -> Iterator[GraphW
     """A :class:`GraphWriter` on ``[neo4j]``; the schema is ensured when writing."""
     driver = db.connect(conf)
     try:
-        LOG.info("Neo4j %s database %s", db.redacted_uri(conf.neo4j.uri), conf.neo4j.database)
+        LOG.info("Neo4j %s database %s", redact.url(conf.neo4j.uri), conf.neo4j.database)
         writer = GraphWriter(driver, conf.neo4j.database, retries=conf.neo4j.write_retries)
         if schema:
             writer.ensure_schema()

@@ -15,8 +15,20 @@ source host, so it updates attributes and leaves placement alone.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def json_text(value: Any) -> str:
+    """The one JSON form of a map-valued attribute (``metadata``).
+
+    Why a string: Neo4j properties cannot hold maps. Why canonical (sorted
+    keys, no spaces): equal maps must give equal strings whichever path
+    (versioned, legacy, resync) wrote them, or the drift and the export
+    would see a change where there is none.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,11 +23,3 @@ def connect(conf: cfg.ConfigOpts) -> neo4j.Driver:
         user_agent="graphcdm",
         notifications_min_severity="OFF",
     )
-
-
-def redacted_uri(uri: str) -> str:
-    """The URI without any user:password part, for logs."""
-    scheme, sep, rest = uri.partition("://")
-    if not sep:
-        return uri
-    return f"{scheme}://{rest.rpartition('@')[2]}"

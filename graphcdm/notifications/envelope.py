@@ -91,10 +91,21 @@ def parse_timestamp(value: str) -> dt.datetime:
     return parsed.astimezone(dt.timezone.utc)
 
 
+def epoch_us(when: dt.datetime) -> int:
+    """Microseconds since the epoch, exactly (no float); a naive datetime is UTC.
+
+    The one conversion: versions, replay's message ids and anything else
+    that orders by time in whole microseconds call it.
+    """
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    delta = when - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def timestamp_us(value: str) -> int:
     """Microseconds since the epoch of a timestamp string."""
-    delta = parse_timestamp(value) - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return epoch_us(parse_timestamp(value))
 
 
 def make_version(timestamp: str, message_id: str) -> str:
@@ -111,11 +122,7 @@ def make_version(timestamp: str, message_id: str) -> str:
 
 def version_from_datetime(when: dt.datetime, tie: str) -> str:
     """A version for changes that do not come from a notification (resync)."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    delta = when.astimezone(dt.timezone.utc) - _EPOCH
-    us = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return f"{us:017d}|{tie}"
+    return f"{epoch_us(when):017d}|{tie}"
 
 
 def check_text(key: str, value: str) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 import oslo_messaging
 from oslo_config import cfg
 
+from graphcdm import redact
 from graphcdm.graph import db
 from graphcdm.graph.writer import GraphWriter, WriteFailed
 from graphcdm.notifications import envelope
@@ -37,20 +38,6 @@ from graphcdm.notifications.stats import CachedCheck, MetricsServer, Reporter, S
 LOG = logging.getLogger(__name__)
 
 PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
-
-
-def redacted_transport_url(url: str) -> str:
-    """A transport URL without passwords (``rabbit://u:p@h1,u:p@h2/``)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    hosts, slash, tail = rest.partition("/")
-    clean = []
-    for host in hosts.split(","):
-        cred, at, where = host.rpartition("@")
-        user = cred.partition(":")[0]
-        clean.append(f"{user}:***@{where}" if at else where)
-    return f"{scheme}://{','.join(clean)}{slash}{tail}"
 
 
 class _Endpoint:
@@ -105,9 +92,9 @@ class Listener:
         """Ensure the schema, declare the queues and start consuming."""
         n = self.conf.notifications
         LOG.info("listening on %s exchange %s topics %s pool %s (batch %d / %.2fs, %d threads)",
-                 redacted_transport_url(n.transport_url), n.exchange, ",".join(n.topics),
+                 redact.url(n.transport_url), n.exchange, ",".join(n.topics),
                  n.pool or "-", n.batch_size, n.batch_timeout, n.executor_threads)
-        LOG.info("writing Neo4j %s database %s", db.redacted_uri(self.conf.neo4j.uri),
+        LOG.info("writing Neo4j %s database %s", redact.url(self.conf.neo4j.uri),
                  self.conf.neo4j.database)
         self.writer.ensure_schema()
         self._metrics.start()
@@ -146,13 +133,7 @@ class Listener:
         with self._plock:
             pipelines = list(self._pipelines)
         for p in pipelines:
-            c = p.counts
-            total.applied += c.applied
-            total.ignored += c.ignored
-            total.rejected += c.rejected
-            total.changes += c.changes
-            total.batches += c.batches
-            total.add_db(c.db)
+            total.add(p.counts)
         return total
 
     # -- the endpoint ----------------------------------------------------
@@ -198,21 +179,15 @@ class Listener:
             return oslo_messaging.NotificationResult.REQUEUE
         now = dt.datetime.now(dt.timezone.utc)
         lags = []
-        applied = ignored = rejected = 0
         for message, item, outcome in zip(messages, items, outcomes, strict=True):
             if outcome.status == "rejected":
-                rejected += 1
                 self._reject(message, outcome.reason)
-                continue
-            if outcome.status == "applied":
-                applied += 1
-            else:
-                ignored += 1
-            if isinstance(item, Notification):
+            elif isinstance(item, Notification):
                 lags.append((now - envelope.parse_timestamp(item.timestamp)).total_seconds())
-        self.stats.add("applied", applied)
-        self.stats.add("ignored", ignored)
-        self.stats.add("rejected", rejected)
+        batch = Counts()
+        batch.tally(outcomes)
+        for status in ("applied", "ignored", "rejected"):
+            self.stats.add(status, getattr(batch, status))
         self.stats.committed(time.monotonic() - started, lags)
         return oslo_messaging.NotificationResult.HANDLED
 
@@ -239,7 +214,7 @@ class Listener:
     # -- health ------------------------------------------------------------
     def _neo4j_ok(self) -> tuple[bool, str]:
         self.writer.driver.verify_connectivity()
-        return True, db.redacted_uri(self.conf.neo4j.uri)
+        return True, redact.url(self.conf.neo4j.uri)
 
     def _bus_ok(self) -> tuple[bool, str]:
         """An AMQP handshake with the first reachable broker of the transport URL."""
@@ -258,7 +233,7 @@ class Listener:
                                     connect_timeout=3)
             try:
                 conn.connect()
-                return True, redacted_transport_url(url)
+                return True, redact.url(url)
             except Exception as exc:  # noqa: BLE001 - any failure means "down"
                 errors.append(f"{host.hostname}: {type(exc).__name__}")
             finally:

@@ -20,7 +20,6 @@ sends many that do not change the compute model.
 from __future__ import annotations
 
 import enum
-import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +32,7 @@ from graphcdm.graph.changes import (
     InstanceUpsert,
     ServiceDelete,
     ServiceUpsert,
+    json_text,
 )
 from graphcdm.notifications.envelope import Notification, Rejected, check_text
 
@@ -176,9 +176,9 @@ def _metadata(value: Any) -> str | None:
             raise Rejected("metadata list is not key/value pairs") from None
     if not isinstance(value, dict):
         raise Rejected(f"metadata is {type(value).__name__}, not an object")
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    text = json_text(value)
     if len(text) > MAX_METADATA_CHARS:
-        return json.dumps({"_truncated": len(text)})
+        return json_text({"_truncated": len(text)})
     return text
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import neo4j.exceptions
 
@@ -47,13 +47,31 @@ class Counts:
     batches: int = 0
     db: dict[str, int] = field(default_factory=dict)
 
+    #: The running totals, in the order they are shown.
+    TOTALS: ClassVar[tuple[str, ...]] = ("applied", "ignored", "rejected", "changes", "batches")
+
+    @property
+    def processed(self) -> int:
+        """Notifications done with, whatever became of them (applied, ignored or rejected)."""
+        return self.applied + self.ignored + self.rejected
+
+    def tally(self, outcomes: Iterable[Outcome]) -> None:
+        """Count each outcome under its status: the one place a status becomes a count."""
+        for outcome in outcomes:
+            setattr(self, outcome.status, getattr(self, outcome.status) + 1)
+
+    def add(self, other: Counts) -> None:
+        """Add another stream's totals (the listener sums its threads' pipelines)."""
+        for name in self.TOTALS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.add_db(other.db)
+
     def add_db(self, counters: dict[str, int]) -> None:
         for key, value in counters.items():
             self.db[key] = self.db.get(key, 0) + value
 
     def as_dict(self) -> dict[str, Any]:
-        return {"applied": self.applied, "ignored": self.ignored, "rejected": self.rejected,
-                "changes": self.changes, "batches": self.batches}
+        return {name: getattr(self, name) for name in self.TOTALS}
 
 
 def classify(item: Notification | Rejected) -> Outcome:
@@ -93,13 +111,7 @@ class Pipeline:
         self.counts.batches += 1
         self.counts.changes += len(changes)
         self.counts.add_db(counters)
-        for outcome in outcomes:
-            if outcome.status == "applied":
-                self.counts.applied += 1
-            elif outcome.status == "ignored":
-                self.counts.ignored += 1
-            else:
-                self.counts.rejected += 1
+        self.counts.tally(outcomes)
         return outcomes
 
     def _one_by_one(self, outcomes: list[Outcome]) -> dict[str, int]:

@@ -117,7 +117,7 @@ class ReplayClock:
         stamped = dict(obj)
         stamped.pop("metadata", None)
         stamped["timestamp"] = str(when.astimezone(dt.timezone.utc).replace(tzinfo=None))
-        stamped["message_id"] = f"replay-{int(self.start.timestamp() * 1e6)}-{self.count:09d}"
+        stamped["message_id"] = f"replay-{envelope.epoch_us(self.start)}-{self.count:09d}"
         return stamped
 
 

@@ -41,6 +41,7 @@ import neo4j
 from watcher.decision_engine.model.collector import base
 from watcher.decision_engine.scope import compute as compute_scope
 
+from graphcdm import redact
 from graphcdm.conf import neo4j as neo4j_opts
 from graphcdm.graph import db
 from graphcdm.read.query import GraphQuery
@@ -105,7 +106,7 @@ class GraphComputeModelCollector(base.BaseClusterDataModelCollector):
         with self._driver_lock:
             if self._driver is None:
                 self._driver = db.connect(types.SimpleNamespace(neo4j=self.config))
-                LOG.info("graphcdm collector reads Neo4j %s", db.redacted_uri(self.config.uri))
+                LOG.info("graphcdm collector reads Neo4j %s", redact.url(self.config.uri))
         return GraphQuery(self._driver, self.config.get("database", "neo4j"))
 
     # -- Watcher's interface --------------------------------------------

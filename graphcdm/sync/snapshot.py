@@ -14,12 +14,17 @@ snapshot row and a notification exactly as between two notifications.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphcdm.graph.changes import Change, InstanceMove, InstanceUnmap, InstanceUpsert
+from graphcdm.graph.changes import (
+    Change,
+    InstanceMove,
+    InstanceUnmap,
+    InstanceUpsert,
+    json_text,
+)
 from graphcdm.sync.nova import RawCloud
 
 #: Compute node properties the resync writes (the read side uses these names).
@@ -118,8 +123,7 @@ def instance_attrs(s: dict[str, Any]) -> dict[str, Any]:
         "project_id": s.get("project_id"), "user_id": s.get("user_id"),
         "locked": s.get("locked"), "availability_zone": s.get("availability_zone"),
         "created_at": s.get("created"),
-        "metadata": None if metadata is None else json.dumps(metadata, sort_keys=True,
-                                                             separators=(",", ":")),
+        "metadata": None if metadata is None else json_text(metadata),
     }
 
 
@@ -153,8 +157,7 @@ def build(raw: RawCloud, version: str) -> Snapshot:
         snap.aggregates.append({
             "id": a["id"], "uuid": a.get("uuid"), "name": a.get("name"),
             "availability_zone": a.get("availability_zone"),
-            "metadata": json.dumps(a.get("metadata") or {}, sort_keys=True,
-                                   separators=(",", ":")),
+            "metadata": json_text(a.get("metadata") or {}),
             "members": sorted(members.get(a["id"], [])),
         })
     return snap

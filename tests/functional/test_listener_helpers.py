@@ -88,8 +88,7 @@ def bad_messages() -> list[dict[str, Any]]:
 
 
 def processed(listener: Any) -> int:
-    c = listener.counts
-    return c.applied + c.ignored + c.rejected
+    return listener.counts.processed
 
 
 def wait_processed(listener: Any, n: int, timeout: float) -> None:
