@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import apply, baselines  # noqa: E402
 from graphcdm.graph.writer import GraphWriter  # noqa: E402
+from graphcdm.read.query import GraphQuery  # noqa: E402
 from graphcdm.sim import simulator  # noqa: E402
 
 SIZES = (1_000, 3_000, 10_000, 30_000, 100_000)
@@ -49,11 +50,11 @@ SET c.vcpus = 64, c.vcpu_reserved = 2, c.vcpu_ratio = 4.0, c.memory_mb = 262144,
 
 def timed_query(writer: GraphWriter, name: str, reps: int = 7) -> float:
     for _ in range(2):
-        writer.read(name)
+        GraphQuery.of(writer).read(name)
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
-        writer.read(name)
+        GraphQuery.of(writer).read(name)
         times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
 
@@ -112,7 +113,7 @@ def warm_up(driver: neo4j.Driver) -> None:
     apply.empty(writer)
     apply.graphcdm_apply(writer, run_.messages, 100)
     for name in ("queries/free_resources", "queries/used_resources"):
-        writer.read(name)
+        GraphQuery.of(writer).read(name)
 
 
 def plot(rows: list[dict[str, Any]], path: Path = PNG) -> Path | None:

@@ -37,6 +37,7 @@ import click
 from graphcdm import neo4jlocal, redact
 from graphcdm.commands import runtime
 from graphcdm.read import export as export_mod
+from graphcdm.read.query import GraphQuery
 from graphcdm.sim import simulator
 
 #: exit statuses (documented in --help)
@@ -253,7 +254,7 @@ def _browser_url(writer: Any, uri: str) -> str:
     the output says so instead of guessing Neo4j's default.
     """
     try:
-        settings = {r["name"]: r["value"] for r in writer.read("server_http")}
+        settings = {r["name"]: r["value"] for r in GraphQuery.of(writer).read("server_http")}
     except Exception as exc:  # noqa: BLE001 - a server that refuses SHOW SETTINGS
         return f"unknown (the server did not list its HTTP settings: {type(exc).__name__})"
     if str(settings.get("server.http.enabled", "true")).lower() != "true":
@@ -269,8 +270,8 @@ def _browser_url(writer: Any, uri: str) -> str:
 
 
 def _empty_graph(writer: Any, uri: str, configured: bool, reset: bool, ui: _UI) -> None:
-    rows = writer.read("queries/compute_nodes")
-    if not rows and not writer.read("queries/instances"):
+    rows = GraphQuery.of(writer).read("queries/compute_nodes")
+    if not rows and not GraphQuery.of(writer).read("queries/instances"):
         return
     if configured and not reset:
         raise _SetupError(f"the graph at {uri} is not empty; the demo would replace it. "
@@ -401,7 +402,7 @@ def _report(writer: Any, data: dict[str, Any], sim: simulator.Simulation,
     for title, name, params, columns, limit in EXAMPLES:
         if "project_id" in params and data["instances"]:  # the project of the first instance
             params = {**params, "project_id": data["instances"][0]["project_id"]}
-        rows = writer.read(name, **params)
+        rows = GraphQuery.of(writer).read(name, **params)
         ui.line("")
         ui.line(f"-- {title}")
         for key, value in params.items():

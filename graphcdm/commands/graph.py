@@ -115,8 +115,8 @@ def export(output) -> None:
     node (known only from notifications) has uuid null.
     """
     conf = runtime.load_conf()
-    with runtime.open_writer(conf, schema=False) as writer:
-        output.write(export_mod.dumps(export_mod.export(writer)))
+    with runtime.open_reader(conf) as reader:
+        output.write(export_mod.dumps(export_mod.export(reader)))
 
 
 @click.command()

@@ -60,9 +60,8 @@ def query(name: str | None, list_queries: bool, params: tuple[str, ...], fmt: st
 
     conf = runtime.load_conf()
     try:
-        with _status(f"querying {name}"), runtime.open_writer(conf, schema=False) as writer:
-            rows = query_mod.GraphQuery(writer.driver, writer.database).read(
-                f"queries/{name}", **values)
+        with _status(f"querying {name}"), runtime.open_reader(conf) as reader:
+            rows = reader.read(f"queries/{name}", **values)
     except Exception as exc:  # driver/config errors: say what, exit 1
         if type(exc).__module__.startswith(("neo4j", "oslo_config")):
             click.echo(f"error: {type(exc).__name__}: {exc}", err=True)

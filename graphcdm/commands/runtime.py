@@ -18,6 +18,7 @@ from graphcdm import conf as conf_mod
 from graphcdm import redact
 from graphcdm.graph import db
 from graphcdm.graph.writer import GraphWriter
+from graphcdm.read.query import GraphQuery
 
 LOG = logging.getLogger(__name__)
 
@@ -27,6 +28,17 @@ def load_conf(ctx: click.Context | None = None) -> cfg.ConfigOpts:
     ctx = ctx or click.get_current_context(silent=True)
     files = (ctx.find_root().obj or {}).get("config_files", []) if ctx else []
     return conf_mod.load(files)
+
+
+@contextlib.contextmanager
+def open_reader(conf: cfg.ConfigOpts) -> Iterator[GraphQuery]:
+    """A :class:`GraphQuery` on ``[neo4j]``: what every read-only command uses."""
+    driver = db.connect(conf)
+    try:
+        LOG.info("Neo4j %s database %s", redact.url(conf.neo4j.uri), conf.neo4j.database)
+        yield GraphQuery(driver, conf.neo4j.database)
+    finally:
+        driver.close()
 
 
 @contextlib.contextmanager

@@ -43,13 +43,11 @@ def viz(out: Path, host: str | None, limit: int) -> None:
         raise click.ClickException(
             f"graphcdm viz needs the optional neo4j-viz package ({exc}); "
             "install it with: pip install 'graphcdm[viz]' (neo4j-viz is GPL-3.0)") from None
-    from graphcdm.read.query import GraphQuery
 
     conf = runtime.load_conf()
     try:
-        with runtime.open_writer(conf, schema=False) as writer:
-            nodes, instances = viz_mod.fetch(GraphQuery(writer.driver, writer.database),
-                                             host=host, limit=limit)
+        with runtime.open_reader(conf) as reader:
+            nodes, instances = viz_mod.fetch(reader, host=host, limit=limit)
     except Exception as exc:  # driver/config errors: say what, exit 1
         if type(exc).__module__.startswith(("neo4j", "oslo_config")):
             click.echo(f"error: {type(exc).__name__}: {exc}", err=True)

@@ -1,10 +1,13 @@
-"""The graph writer: the only code that writes Neo4j.
+"""The graph writer: the only code that writes Neo4j (it never reads it:
+reading is :class:`graphcdm.read.query.GraphQuery`'s).
 
 Changes become rows for the parameterised statements in ``cypher/``; a
 batch is reduced to the newest change per entity and aspect
 (:func:`graphcdm.graph.changes.newest_per_key`), then applied as one managed
-write transaction (``execute_write``) with one ``UNWIND`` statement per
-change type. Every statement is guarded by versions and tombstones, so the
+write transaction (``execute_write``) running :data:`PLAN`, an explicit,
+ordered list of steps (a statement and how it gets its ``UNWIND`` rows from
+the batch), the way a Cartography ``GraphJob`` is an ordered list of
+statements. Every statement is guarded by versions and tombstones, so the
 statements commute: their order inside the transaction does not change the
 result, and neither does applying a batch twice.
 
@@ -28,14 +31,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import neo4j
 import neo4j.exceptions as nex
 import tenacity
 
-from graphcdm.graph import cypher
+from graphcdm.graph import cypher, tx
 from graphcdm.graph.changes import (
     Change,
     InstanceDelete,
@@ -85,19 +88,65 @@ def _service_delete(c: ServiceDelete) -> dict[str, Any]:
     return {"host": c.host, "version": c.version}
 
 
-#: change type -> (statement name, row builder); a type may run several
-#: statements, in this order. Order is otherwise irrelevant to the
-#: result (the statements commute) but services go first so that a node a
-#: move needs already carries its service status.
-STATEMENTS: list[tuple[type, str, Any]] = [
-    (ServiceUpsert, "service_upsert", _service_upsert),
-    (ServiceDelete, "service_delete_lock", _service_delete),
-    (ServiceDelete, "service_delete", _service_delete),
-    (InstanceUpsert, "instance_upsert", _instance_upsert),
-    (InstanceMove, "instance_move", _instance_move),
-    (InstanceUnmap, "instance_unmap", _instance_unmap),
-    (InstanceDelete, "instance_delete", _instance_delete),
-]
+Rows = list[dict[str, Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    """A batch of changes as the plan sees it: all of them and the winners."""
+
+    changes: list[Change]
+    reduced: list[Change]
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One statement of the plan and how it gets its rows from a batch.
+
+    ``rows`` returns the statement's ``$rows`` (skipped when empty), or,
+    for a statement without parameters, ``[]`` to run it and None to skip.
+    """
+
+    statement: str
+    rows: Callable[[Batch], Rows | None]
+    parameters: bool = True
+
+
+def _of(kind: type, build: Callable[[Any], dict[str, Any]]) -> Callable[[Batch], Rows]:
+    """Rows of the batch's winning changes of one type."""
+    return lambda batch: [build(c) for c in batch.reduced if type(c) is kind]
+
+
+def _touched(batch: Batch) -> Rows:
+    """One row per instance the batch writes (for ``instance_guard``)."""
+    uuids = {c.uuid for c in batch.changes
+             if isinstance(c, (InstanceUpsert, InstanceMove, InstanceUnmap))}
+    return [{"uuid": uuid} for uuid in sorted(uuids)]
+
+
+def _folds(batch: Batch) -> Rows | None:
+    """``fold_placeholders`` runs (without rows) when the batch may have created nodes."""
+    may_create = any(isinstance(c, (InstanceMove, ServiceUpsert)) for c in batch.reduced)
+    return [] if may_create else None
+
+
+#: What one batch runs, in this order, in one transaction (a GraphJob).
+#: The statements up to ``instance_delete`` commute (their order does not
+#: change the result; services first only so that a node a move needs
+#: already carries its service status). ``instance_guard`` must come after
+#: every statement that writes instances, ``fold_placeholders`` last.
+PLAN: tuple[Step, ...] = (
+    Step("service_upsert", _of(ServiceUpsert, _service_upsert)),
+    Step("service_delete_lock", _of(ServiceDelete, _service_delete)),
+    Step("service_delete", _of(ServiceDelete, _service_delete)),
+    Step("node_seen", lambda batch: node_rows(batch.changes)),
+    Step("instance_upsert", _of(InstanceUpsert, _instance_upsert)),
+    Step("instance_move", _of(InstanceMove, _instance_move)),
+    Step("instance_unmap", _of(InstanceUnmap, _instance_unmap)),
+    Step("instance_delete", _of(InstanceDelete, _instance_delete)),
+    Step("instance_guard", _touched),
+    Step("fold_placeholders", _folds, parameters=False),
+)
 
 
 def node_rows(changes: Iterable[Change]) -> list[dict[str, Any]]:
@@ -121,37 +170,20 @@ def node_rows(changes: Iterable[Change]) -> list[dict[str, Any]]:
             for (host, node), version in ordered if node is not None or host not in named]
 
 
-#: Run after the statements for every instance the batch wrote (see the file).
-GUARD = "instance_guard"
+def rows_by_statement(changes: Iterable[Change]) -> list[tuple[str, Rows]]:
+    """The (statement, rows) pairs :data:`PLAN` gives for a batch. Pure.
 
-#: Run (without rows) after the statements when a batch may have created
-#: compute nodes: it folds host-only placeholders into real nodes.
-FOLD = "fold_placeholders"
-
-
-def rows_by_statement(changes: Iterable[Change]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Reduce a batch and turn it into (statement, rows) pairs. Pure.
-
-    Then ``GUARD`` for the instances the batch wrote, and, when the batch
-    places instances or upserts services (which may create compute nodes),
-    ``(FOLD, [])`` last.
+    The batch is reduced to the newest change per entity and aspect first
+    (:func:`graphcdm.graph.changes.newest_per_key`).
     """
     changes = list(changes)
-    reduced = newest_per_key(changes)
+    batch = Batch(changes, newest_per_key(changes))
     out = []
-    seen = node_rows(changes)
-    for kind, name, build in STATEMENTS:
-        if kind is InstanceUpsert and seen:
-            out.append(("node_seen", seen))
-        rows = [build(c) for c in reduced if type(c) is kind]
-        if rows:
-            out.append((name, rows))
-    touched = sorted({c.uuid for c in changes
-                      if isinstance(c, (InstanceUpsert, InstanceMove, InstanceUnmap))})
-    if touched:
-        out.append((GUARD, [{"uuid": uuid} for uuid in touched]))
-    if any(name in ("instance_move", "service_upsert") for name, _ in out):
-        out.append((FOLD, []))
+    for step in PLAN:
+        rows = step.rows(batch)
+        if rows is None or (step.parameters and not rows):
+            continue
+        out.append((step.statement, rows))
     return out
 
 
@@ -187,21 +219,7 @@ class GraphWriter:
         work = rows_by_statement(changes)
         if not work:
             return {}
-        return self._retrying(self._commit, work)
-
-    def _commit(self, work: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, int]:
-        def tx_fn(tx: neo4j.ManagedTransaction) -> dict[str, int]:
-            totals: dict[str, int] = {}
-            for name, rows in work:
-                params = {"rows": rows} if rows else {}
-                summary = tx.run(cypher.load(name), params).consume()
-                for key, value in vars(summary.counters).items():
-                    if isinstance(value, int) and not isinstance(value, bool) and value:
-                        totals[key] = totals.get(key, 0) + value
-            return totals
-
-        with self.driver.session(database=self.database) as session:
-            return session.execute_write(tx_fn)
+        return self._write(_run_plan, work)
 
     def fold_placeholders(self) -> int:
         """Fold host-only placeholder nodes into the real node of their host.
@@ -209,11 +227,7 @@ class GraphWriter:
         :meth:`apply` does it after every batch that may create nodes; code
         that creates compute nodes another way (the resync) calls this after.
         """
-        def tx_fn(tx: neo4j.ManagedTransaction) -> int:
-            record = tx.run(cypher.load(FOLD)).single()
-            return int(record["folded"]) if record else 0
-        with self.driver.session(database=self.database) as session:
-            return self._retrying(session.execute_write, tx_fn)
+        return self._write(tx.value, "fold_placeholders", "folded")
 
     def purge_tombstones(self, max_age_seconds: int, limit: int = 10000) -> int:
         """Delete tombstones older than the given age; returns how many.
@@ -221,15 +235,11 @@ class GraphWriter:
         Instances marked ``gone`` with a deleted service go first: their
         mark is derived from the service tombstone about to be dropped.
         """
+        params = {"max_age_seconds": max_age_seconds, "limit": limit}
         total = 0
         for name in ("purge_gone_instances", "purge_tombstones"):
             while True:
-                def tx_fn(tx: neo4j.ManagedTransaction, name: str = name) -> int:
-                    record = tx.run(cypher.load(name),
-                                    max_age_seconds=max_age_seconds, limit=limit).single()
-                    return int(record["purged"]) if record else 0
-                with self.driver.session(database=self.database) as session:
-                    purged = self._retrying(session.execute_write, tx_fn)
+                purged = self._write(tx.value, name, "purged", params)
                 total += purged if name == "purge_tombstones" else 0
                 if purged < limit:
                     break
@@ -239,19 +249,19 @@ class GraphWriter:
         """Empty the graph; constraints and indexes stay."""
         self._run_auto(cypher.load("reset"))
 
-    def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        """Run a read query from ``cypher/`` and return its records as dicts."""
-        def tx_fn(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
-            return [r.data() for r in tx.run(cypher.load(name), **params)]
-        with self.driver.session(database=self.database) as session:
-            return self._retrying(session.execute_read, tx_fn)
-
     # -- plumbing -------------------------------------------------------
     def _run_auto(self, statement: str) -> None:
         def run() -> None:
             with self.driver.session(database=self.database) as session:
                 session.run(statement).consume()
         self._retrying(run)
+
+    def _write(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(tx, *args)`` in one managed write transaction, retried (tenacity)."""
+        def attempt() -> Any:
+            with self.driver.session(database=self.database) as session:
+                return session.execute_write(fn, *args)
+        return self._retrying(attempt)
 
     def _retrying(self, fn: Any, *args: Any) -> Any:
         retryer = tenacity.Retrying(
@@ -286,12 +296,18 @@ class GraphWriter:
         totals: dict[str, int] = {}
         for start in range(0, len(rows), batch_size):
             chunk = list(rows[start:start + batch_size])
-            counters = self._retrying(self._commit, [(f"sync/{name}", chunk)])
-            for key, value in counters.items():
-                totals[key] = totals.get(key, 0) + value
+            tx.add(totals, self._write(_run_plan, [(f"sync/{name}", chunk)]))
             if progress:
                 progress(start + len(chunk))
         return totals
+
+
+def _run_plan(t: neo4j.ManagedTransaction, work: list[tuple[str, Rows]]) -> dict[str, int]:
+    """Run (statement, rows) pairs in order in one transaction; summed counters."""
+    totals: dict[str, int] = {}
+    for name, rows in work:
+        tx.add(totals, tx.counters(t, name, {"rows": rows} if rows else None))
+    return totals
 
 
 def _log_retry(state: tenacity.RetryCallState) -> None:

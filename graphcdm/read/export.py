@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from graphcdm.graph.writer import GraphWriter
+from graphcdm.read.query import Connected, GraphQuery
 
 
-def export(writer: GraphWriter) -> dict[str, list[dict[str, Any]]]:
-    """The graph as ``{"compute_nodes": [...], "instances": [...]}``."""
+def export(graph: Connected) -> dict[str, list[dict[str, Any]]]:
+    """The graph as ``{"compute_nodes": [...], "instances": [...]}`` (read by GraphQuery)."""
+    query = GraphQuery.of(graph)
     return {
-        "compute_nodes": writer.read("queries/export_compute_nodes"),
-        "instances": writer.read("queries/export_instances"),
+        "compute_nodes": query.read("queries/export_compute_nodes"),
+        "instances": query.read("queries/export_instances"),
     }
 
 

@@ -44,14 +44,21 @@ import datetime as _dt
 import json
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import neo4j
 
-from graphcdm.graph import cypher
+from graphcdm.graph import cypher, tx
 
 if TYPE_CHECKING:  # python-watcher is optional at run time
     from watcher.decision_engine.model.model_root import ModelRoot
+
+
+class Connected(Protocol):
+    """What a reader needs: a driver and the database name (a writer has both)."""
+
+    driver: neo4j.Driver
+    database: str
 
 LOG = logging.getLogger(__name__)
 
@@ -78,16 +85,14 @@ class GraphQuery:
         self.database = database
 
     # -- plumbing -------------------------------------------------------
+    @classmethod
+    def of(cls, graph: Connected) -> GraphQuery:
+        """The reader on the same driver and database as ``graph`` (e.g. a writer's)."""
+        return graph if isinstance(graph, GraphQuery) else cls(graph.driver, graph.database)
+
     def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run ``cypher/<name>.cypher`` with parameters; records as dicts."""
-        statement = cypher.load(name)
-
-        def tx_fn(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
-            return [r.data() for r in tx.run(statement, **params)]
-
-        with self.driver.session(database=self.database,
-                                 default_access_mode=neo4j.READ_ACCESS) as session:
-            return session.execute_read(tx_fn)
+        return tx.read(self.driver, self.database, name, params)
 
     def _one(self, name: str, **params: Any) -> dict[str, Any] | None:
         rows = self.read(name, **params)
@@ -157,18 +162,11 @@ class GraphQuery:
     # -- Watcher --------------------------------------------------------
     def watcher_rows(self) -> tuple[list[list[Any]], list[list[Any]]]:
         """Rows of ``queries/watcher_model`` (one round trip): (nodes, instances)."""
-        statement = cypher.load("queries/watcher_model")
-
-        def tx_fn(tx: neo4j.ManagedTransaction) -> tuple[list[list[Any]], list[list[Any]]]:
-            nodes: list[list[Any]] = []
-            instances: list[list[Any]] = []
-            for kind, values in tx.run(statement):
-                (nodes if kind == "node" else instances).append(values)
-            return nodes, instances
-
-        with self.driver.session(database=self.database,
-                                 default_access_mode=neo4j.READ_ACCESS) as session:
-            return session.execute_read(tx_fn)
+        nodes: list[list[Any]] = []
+        instances: list[list[Any]] = []
+        for row in self.read("queries/watcher_model"):
+            (nodes if row["kind"] == "node" else instances).append(row["values"])
+        return nodes, instances
 
     def to_watcher_model(self) -> ModelRoot:
         """A real Watcher ``ModelRoot`` of the graph, built from one query.

@@ -32,6 +32,7 @@ from oslo_config import cfg
 
 from graphcdm.graph.writer import GraphWriter
 from graphcdm.notifications.envelope import version_from_datetime
+from graphcdm.read.query import Connected, GraphQuery
 from graphcdm.sync import nova, snapshot
 from graphcdm.sync.nova import NovaConfigError, PollFailed
 
@@ -76,13 +77,14 @@ class SyncReport:
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
 
-def graph_state(writer: GraphWriter) -> dict[str, dict[Any, dict[str, Any]]]:
+def graph_state(graph: Connected) -> dict[str, dict[Any, dict[str, Any]]]:
     """The graph's compute nodes, instances and aggregates, keyed as a snapshot is."""
+    query = GraphQuery.of(graph)
     return {
         "compute_nodes": {r["hypervisor_hostname"]: r
-                          for r in writer.read("sync/graph_compute_nodes")},
-        "instances": {r["uuid"]: r for r in writer.read("sync/graph_instances")},
-        "aggregates": {r["id"]: r for r in writer.read("sync/graph_aggregates")},
+                          for r in query.read("sync/graph_compute_nodes")},
+        "instances": {r["uuid"]: r for r in query.read("sync/graph_instances")},
+        "aggregates": {r["id"]: r for r in query.read("sync/graph_aggregates")},
     }
 
 

@@ -22,12 +22,17 @@ import pytest
 from graphcdm.notifications import envelope
 from graphcdm.notifications.pipeline import Pipeline
 from graphcdm.read import export
+from graphcdm.read.query import GraphQuery
 from graphcdm.sim import emitter
 from graphcdm.sim.emitter import Flavor, Instance
 from graphcdm.sync import PollFailed, resync
 from tests.functional.emulators import Aggregate, Cloud, ComputeTopology
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def _read(writer, name: str, **params):
+    return GraphQuery.of(writer).read(name, **params)
 
 
 def topology() -> ComputeTopology:
@@ -68,7 +73,7 @@ def sconf(conf, cloud: Cloud):
 
 
 def nodes(writer) -> dict[str, dict[str, Any]]:
-    return {r["hypervisor_hostname"]: r for r in writer.read("sync/graph_compute_nodes")}
+    return {r["hypervisor_hostname"]: r for r in _read(writer, "sync/graph_compute_nodes")}
 
 
 def placement(writer) -> dict[str, str | None]:
@@ -77,7 +82,7 @@ def placement(writer) -> dict[str, str | None]:
 
 
 def members(writer) -> dict[int, list[str]]:
-    return {a["id"]: sorted(a["members"]) for a in writer.read("sync/graph_aggregates")}
+    return {a["id"]: sorted(a["members"]) for a in _read(writer, "sync/graph_aggregates")}
 
 
 def note(message: dict[str, Any]) -> envelope.Notification:
@@ -121,12 +126,12 @@ def test_sync_builds_the_graph(writer, sconf, cloud):
         (2, 2048, "active")
     assert uuid_of(t, "vm-1") == inst["vm-1"]["uuid"]
 
-    aggs = writer.read("sync/graph_aggregates")
+    aggs = _read(writer, "sync/graph_aggregates")
     assert [(a["id"], a["name"], json.loads(a["metadata"])) for a in aggs] == \
         [(7, "ssd", {"ssd": "true"})]
     assert members(writer) == {7: ["compute-1", "compute-2"]}
     # the read side's scope query finds the aggregate's hosts
-    hosts = writer.read("queries/scope_aggregate_hosts", ids=[7], names=[], all=False)
+    hosts = _read(writer, "queries/scope_aggregate_hosts", ids=[7], names=[], all=False)
     assert [h["hostname"] for h in hosts] == ["compute-1", "compute-2"]
 
     # a second sync of an unchanged cloud changes nothing
@@ -177,7 +182,7 @@ def test_failed_poll_deletes_nothing(writer, sconf, cloud):
     t = topology()
     resync(sconf, writer)
     before = export.export(writer)
-    before_aggs = writer.read("sync/graph_aggregates")
+    before_aggs = _read(writer, "sync/graph_aggregates")
     # the cloud loses a host and most instances, but the servers listing fails
     # halfway (second page): nothing may be deleted
     t.compute_nodes = t.compute_nodes[:1]
@@ -191,7 +196,7 @@ def test_failed_poll_deletes_nothing(writer, sconf, cloud):
         resync(sconf, writer)
     assert any("marker=" in r for r in cloud.nova_http.requests)  # it failed on page 2
     assert export.export(writer) == before
-    assert writer.read("sync/graph_aggregates") == before_aggs
+    assert _read(writer, "sync/graph_aggregates") == before_aggs
 
 
 def test_newer_notification_during_the_poll_wins(writer, sconf, cloud):

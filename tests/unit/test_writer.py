@@ -1,0 +1,75 @@
+"""The writer's plan (graphcdm.graph.writer.PLAN): which statements a batch runs, in order. Pure.
+
+What each statement does to the graph is tested against Neo4j in
+tests/functional/test_writer.py and, whole streams, in test_scenarios.py.
+"""
+
+from graphcdm.graph import cypher
+from graphcdm.graph.changes import (
+    InstanceDelete,
+    InstanceMove,
+    InstanceUnmap,
+    InstanceUpsert,
+    ServiceDelete,
+    ServiceUpsert,
+)
+from graphcdm.graph.writer import PLAN, node_rows, rows_by_statement
+
+
+def test_rows_group_by_statement():
+    rows = rows_by_statement([InstanceMove("u", "001|a", "h1", None)])
+    assert rows == [
+        ("node_seen", [{"host": "h1", "node": None, "version": "001|a"}]),
+        ("instance_move", [{"uuid": "u", "version": "001|a", "host": "h1", "node": None}]),
+        ("instance_guard", [{"uuid": "u"}]),
+        ("fold_placeholders", []),
+    ]
+
+
+def test_superseded_moves_still_name_their_nodes():
+    changes = [InstanceMove("u", "001|a", "h1", "n1"), InstanceMove("u", "003|a", "h2", None),
+               InstanceMove("v", "002|a", "h2", "n2"), InstanceMove("w", "004|a", "h1", "n1")]
+    assert node_rows(changes) == [{"host": "h1", "node": "n1", "version": "004|a"},
+                                  {"host": "h2", "node": "n2", "version": "002|a"}]
+    [(_, moves)] = [(n, r) for n, r in rows_by_statement(changes) if n == "instance_move"]
+    assert sorted(r["uuid"] for r in moves) == ["u", "v", "w"]
+
+
+def test_batches_without_moves_or_services_do_not_fold():
+    assert [n for n, _ in rows_by_statement([InstanceUnmap("u", "001|a")])] == [
+        "instance_unmap", "instance_guard"]
+    assert [n for n, _ in rows_by_statement([InstanceDelete("u", "001|a")])] == [
+        "instance_delete"]
+
+
+def test_a_batch_of_every_kind_runs_the_plan_in_order():
+    batch = [InstanceDelete("d", "005|a"), InstanceUnmap("c", "004|a"),
+             InstanceMove("b", "003|a", "h1", "n1"), InstanceUpsert("a", "002|a", {"name": "x"}),
+             ServiceDelete("h9", "001|a"), ServiceUpsert("h1", "001|b", disabled=True)]
+    assert [n for n, _ in rows_by_statement(batch)] == [
+        "service_upsert", "service_delete_lock", "service_delete", "node_seen",
+        "instance_upsert", "instance_move", "instance_unmap", "instance_delete",
+        "instance_guard", "fold_placeholders"]
+    assert [n for n, _ in rows_by_statement(batch)] == [s.statement for s in PLAN]
+
+
+def test_service_rows_say_status_and_state():
+    [(_, rows)] = rows_by_statement([ServiceDelete("h1", "001|a")])[:1]
+    assert rows == [{"host": "h1", "version": "001|a"}]
+    work = dict(rows_by_statement([ServiceUpsert("h1", "002|a", disabled=True, forced_down=True)]))
+    [row] = work["service_upsert"]
+    assert (row["status"], row["state"]) == ("disabled", "down")
+    assert list(work) == ["service_upsert", "fold_placeholders"]
+
+
+def test_guard_covers_every_written_instance_even_superseded_changes():
+    batch = [InstanceUpsert("b", "001|a"), InstanceMove("a", "002|a", "h1", "n1"),
+             InstanceUnmap("a", "003|a")]
+    work = dict(rows_by_statement(batch))
+    assert work["instance_guard"] == [{"uuid": "a"}, {"uuid": "b"}]
+    assert "instance_move" not in work  # the newer unmap won the placement
+
+
+def test_every_step_names_a_statement():
+    for step in PLAN:
+        assert cypher.load(step.statement)
