@@ -6,12 +6,18 @@ are handed to the driver only; nothing here logs them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import neo4j
 from oslo_config import cfg
 
 
-def connect(conf: cfg.ConfigOpts) -> neo4j.Driver:
-    """A driver for ``[neo4j]``; no authentication when the password is empty."""
+def connect(conf: cfg.ConfigOpts, **driver_options: Any) -> neo4j.Driver:
+    """A driver for ``[neo4j]``; no authentication when the password is empty.
+
+    ``driver_options`` are extra neo4j driver settings of one caller (the
+    Watcher collector bounds ``connection_acquisition_timeout``).
+    """
     c = conf.neo4j
     auth = (c.user, c.password) if c.password else None
     return neo4j.GraphDatabase.driver(
@@ -22,4 +28,5 @@ def connect(conf: cfg.ConfigOpts) -> neo4j.Driver:
         max_transaction_retry_time=c.max_transaction_retry_time,
         user_agent="graphcdm",
         notifications_min_severity="OFF",
+        **driver_options,
     )

@@ -31,8 +31,9 @@ Why it differs from Watcher's nova collector:
 Configuration: the options are read from
 ``[watcher_cluster_data_model_collectors.graphcdm_compute]`` of Watcher's
 configuration, also when the route of :mod:`graphcdm.read.watcher_route`
-serves it to stock strategies as ``compute``: ``uri`` (no default: unset, the collector refuses to load), ``user``, ``password``,
-``database``, ``max_connection_pool_size``, ``connection_timeout``,
+serves it to stock strategies as ``compute``: ``uri`` (no default: unset,
+the collector refuses to load), ``user``, ``password``, ``database``,
+``max_connection_pool_size``, ``connection_timeout``,
 ``max_transaction_retry_time`` and the collector's ``period``. Except for the
 three whose defaults differ (uri, and the two timeouts), they are the same
 option objects as :mod:`graphcdm.conf.neo4j`.
@@ -162,7 +163,11 @@ class GraphComputeModelCollector(base.BaseClusterDataModelCollector):
         """A :class:`GraphQuery` on the configured Neo4j (driver made on first use)."""
         with self._driver_lock:
             if self._driver is None:
-                self._driver = db.connect(types.SimpleNamespace(neo4j=self.config))
+                # A server that accepts and never answers is bounded by the
+                # acquisition timeout, not connection_timeout (TCP connect only).
+                self._driver = db.connect(
+                    types.SimpleNamespace(neo4j=self.config),
+                    connection_acquisition_timeout=self.config.connection_timeout)
                 LOG.info("graphcdm collector reads Neo4j %s", self.redacted_uri)
         return GraphQuery(self._driver, self.config.get("database", "neo4j"))
 
