@@ -1,6 +1,7 @@
 // Delete instances and leave tombstones so that late, older events cannot
 // resurrect them. A hard delete (final) always applies; a soft delete only
-// when newer than everything the graph holds for the instance.
+// when newer than everything the graph holds for the instance (nova's
+// soft_delete, and the resync's cleanup of an instance the poll lacks).
 // $rows: [{uuid, version, final}]
 UNWIND $rows AS row
 OPTIONAL MATCH (i:Instance {uuid: row.uuid})

@@ -279,8 +279,8 @@ class GraphWriter:
 
     # -- resync (graphcdm.sync) -------------------------------------------
     #: Statements of cypher/sync/ that write, each for UNWIND $rows batches.
-    SYNC_WRITES = ("compute_nodes", "aggregates", "memberships", "remove_instances",
-                   "remove_compute_nodes", "remove_aggregates")
+    SYNC_WRITES = ("compute_nodes", "aggregates", "memberships", "remove_compute_nodes",
+                   "remove_aggregates")
 
     def sync_write(self, name: str, rows: Sequence[dict[str, Any]], batch_size: int = 2000,
                    progress: Any = None) -> dict[str, int]:

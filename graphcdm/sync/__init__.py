@@ -30,6 +30,8 @@ from typing import Any
 
 from oslo_config import cfg
 
+from graphcdm.graph import tx
+from graphcdm.graph.changes import InstanceDelete
 from graphcdm.graph.writer import GraphWriter
 from graphcdm.notifications.envelope import version_from_datetime
 from graphcdm.read.query import Connected, GraphQuery
@@ -160,11 +162,15 @@ def _cleanup(conf: cfg.ConfigOpts, writer: GraphWriter, snap: snapshot.Snapshot,
              report: SyncReport, tick: Callable[..., None]) -> None:
     batch = conf.sync.batch_size
     gone = report.drift.kinds
-    rows = [{"uuid": u, "version": snap.version} for u in gone["instances"].removed]
-    counters = writer.sync_write("remove_instances", rows, batch,
-                                 lambda n: tick("remove instances", n, len(rows)))
-    removed = counters.get("nodes_deleted", 0)
-    report.spared["instances"] = len(rows) - removed
+    # The same soft delete as a notification's (instance_delete): the instance
+    # goes unless something newer than the poll touched it, and its soft
+    # tombstone at the poll's version keeps older notifications out.
+    deletes = [InstanceDelete(u, snap.version, final=False) for u in gone["instances"].removed]
+    counters: dict[str, int] = {}
+    for start in range(0, len(deletes), batch):
+        tx.add(counters, writer.apply(deletes[start:start + batch]))
+        tick("remove instances", min(len(deletes), start + batch), len(deletes))
+    report.spared["instances"] = len(deletes) - counters.get("nodes_deleted", 0)
     _add(report, counters)
     rows = [{"hypervisor_hostname": h, "version": snap.version}
             for h in gone["compute_nodes"].removed]
