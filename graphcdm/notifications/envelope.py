@@ -11,21 +11,29 @@ no I/O, so the same functions serve the listener, replay and tests.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
+
+from graphcdm.notifications import fields
+from graphcdm.notifications.fields import Rejected, check_text, epoch_us
+
+__all__ = ["DEFAULT_MAX_AHEAD", "DEFAULT_MAX_BYTES", "Notification", "Rejected", "bounded",
+           "epoch_us",
+           "check_text", "from_endpoint", "from_message", "from_wire", "make_version",
+           "parse_timestamp", "publisher_host", "timestamp_us",
+           "version_from_datetime"]
 
 #: Largest notification we accept, in bytes of JSON (oslo.config may lower it).
 DEFAULT_MAX_BYTES = 1024 * 1024
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-_MAX_ID = 255
+#: Seconds a notification's timestamp may be ahead of the receiver's clock
+#: before its version is clamped ([notifications] max_clock_ahead).
+DEFAULT_MAX_AHEAD = 60.0
 
-
-class Rejected(ValueError):
-    """A notification that can never be applied; the message says why."""
+_MAX_ID = fields.NAME_LIMIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,8 @@ class Notification:
     priority: str = "INFO"
     #: the order key of this notification; see :func:`make_version`
     version: str = ""
+    #: the version was clamped to the receiver's clock (see :func:`bounded`)
+    clamped: bool = False
 
     def __post_init__(self) -> None:
         if not self.version:  # computed once, and validates the timestamp
@@ -67,40 +77,14 @@ def publisher_host(publisher_id: str | None) -> str | None:
     return None
 
 
-_TS_FIXES = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
-
-
-def parse_timestamp(value: str) -> dt.datetime:
+def parse_timestamp(value: Any) -> dt.datetime:
     """Parse an oslo/nova timestamp (naive values are UTC) to an aware datetime.
 
     oslo.messaging writes ``str(timeutils.utcnow())``, i.e.
     ``2026-11-25 10:00:00.123456``; nova samples use ISO 8601 with ``Z``.
+    What is accepted is :func:`graphcdm.notifications.fields.timestamp`'s contract.
     """
-    if not isinstance(value, str):
-        raise Rejected(f"timestamp is {type(value).__name__}, not a string")
-    m = _TS_FIXES.match(value.strip())
-    if not m:
-        raise Rejected(f"timestamp {value[:40]!r} is not a date and time")
-    date, time, frac, tz = m.groups()
-    frac = (frac or ".0")[:7]  # microseconds at most
-    tz = "+00:00" if tz in (None, "Z") else tz
-    try:
-        parsed = dt.datetime.fromisoformat(f"{date}T{time}{frac}{tz}")
-    except ValueError as exc:
-        raise Rejected(f"timestamp {value[:40]!r}: {exc}") from None
-    return parsed.astimezone(dt.timezone.utc)
-
-
-def epoch_us(when: dt.datetime) -> int:
-    """Microseconds since the epoch, exactly (no float); a naive datetime is UTC.
-
-    The one conversion: versions, replay's message ids and anything else
-    that orders by time in whole microseconds call it.
-    """
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    delta = when - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return fields.timestamp(value)
 
 
 def timestamp_us(value: str) -> int:
@@ -125,26 +109,49 @@ def version_from_datetime(when: dt.datetime, tie: str) -> str:
     return f"{epoch_us(when):017d}|{tie}"
 
 
-def check_text(key: str, value: str) -> str:
-    """Reject text Neo4j cannot store: JSON may escape lone UTF-16 surrogates."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise Rejected(f"{key} is not valid Unicode (lone surrogate)") from None
-    return value
+def bounded(n: Notification, now: dt.datetime, max_ahead: float) -> Notification:
+    """``n`` with its version clamped to ``now + max_ahead`` seconds at most.
+
+    Why: a version is the emitter's clock, and an emitter whose clock runs
+    ahead would otherwise win against every resync (which writes at its
+    poll's start) until real time catches up, pinning a placement, a
+    service status or a phantom instance for as long as the clock lies.
+    Clamped, such a change is applied (nothing valid is lost) but any
+    resync that starts more than ``max_ahead`` seconds after it arrived
+    is newer and corrects it. The message id still breaks ties.
+    """
+    limit = epoch_us(now) + int(max_ahead * 1_000_000)
+    if timestamp_us(n.timestamp) <= limit:
+        return n
+    return dataclasses.replace(n, version=f"{limit:017d}|{n.message_id}", clamped=True)
 
 
 def _str_field(obj: dict[str, Any], key: str, *, required: bool = True) -> str:
-    value = obj.get(key)
-    if value is None:
-        if required:
-            raise Rejected(f"missing {key}")
-        return ""
+    if required:
+        return fields.required_text(obj, key, limit=_MAX_ID)
+    return fields.text(obj, key, limit=_MAX_ID) or ""
+
+
+#: oslo.messaging's notification priorities (its dispatcher drops any other).
+PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
+
+
+def _priority(msg: dict[str, Any]) -> str:
+    """The message's priority, upper case; absent means INFO (nova's doc samples).
+
+    Present, it must be one of oslo.messaging's priorities: oslo's own
+    dispatcher raises on a null one and silently drops an unknown one, so
+    graphcdm reads the priority itself and rejects (counts) both.
+    """
+    if "priority" not in msg:
+        return "INFO"
+    value = msg["priority"]
     if not isinstance(value, str):
-        raise Rejected(f"{key} is {type(value).__name__}, not a string")
-    if len(value) > _MAX_ID:
-        raise Rejected(f"{key} is longer than {_MAX_ID} characters")
-    return check_text(key, value)
+        raise Rejected(f"priority is {'null' if value is None else type(value).__name__}, "
+                       "not a string")
+    if value.lower() not in PRIORITIES:
+        raise Rejected(f"priority {value[:20]!r} is not one of {', '.join(PRIORITIES)}")
+    return value.upper()
 
 
 def from_message(msg: dict[str, Any], max_bytes: int = DEFAULT_MAX_BYTES) -> Notification:
@@ -164,13 +171,14 @@ def from_message(msg: dict[str, Any], max_bytes: int = DEFAULT_MAX_BYTES) -> Not
     payload = msg.get("payload")
     if not isinstance(payload, dict):
         raise Rejected("payload is missing or not an object")
+    fields.measure(msg, max_bytes)
     return Notification(
         event_type=_str_field(msg, "event_type"),
         publisher_id=_str_field(msg, "publisher_id", required=False),
         payload=payload,
         message_id=_str_field(source, "message_id"),
         timestamp=_str_field(source, "timestamp"),
-        priority=_str_field(msg, "priority", required=False) or "INFO",
+        priority=_priority(msg),
     )
 
 
@@ -179,8 +187,8 @@ def from_wire(wire: dict[str, Any], max_bytes: int = DEFAULT_MAX_BYTES) -> Notif
     body = wire.get("oslo.message")
     if not isinstance(body, str):
         raise Rejected("oslo.message is not a JSON string")
-    if len(body) > max_bytes:
-        raise Rejected(f"oslo.message is {len(body)} bytes, over the {max_bytes} byte limit")
+    if len(body) > max_bytes or len(body.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise Rejected(f"oslo.message is over the {max_bytes} byte limit")
     try:
         msg = json.loads(body)
     except RecursionError:
@@ -189,11 +197,15 @@ def from_wire(wire: dict[str, Any], max_bytes: int = DEFAULT_MAX_BYTES) -> Notif
         raise Rejected(f"oslo.message is not JSON: {exc}") from None
     if isinstance(msg, dict) and "oslo.message" in msg:
         raise Rejected("nested oslo.message")
-    return from_message(msg)
+    return from_message(msg, max_bytes)
 
 
 def from_endpoint(publisher_id: str, event_type: str, payload: Any,
-                  metadata: dict[str, Any]) -> Notification:
-    """Build a Notification from what an oslo.messaging endpoint receives."""
+                  metadata: dict[str, Any], max_bytes: int = DEFAULT_MAX_BYTES,
+                  **extra: Any) -> Notification:
+    """Build a Notification from what an oslo.messaging endpoint receives.
+
+    ``extra`` may carry ``priority`` (graphcdm's dispatcher passes the body's).
+    """
     return from_message({"publisher_id": publisher_id, "event_type": event_type,
-                         "payload": payload, "metadata": metadata})
+                         "payload": payload, "metadata": metadata, **extra}, max_bytes)

@@ -34,11 +34,11 @@ from graphcdm.graph.changes import (
     ServiceUpsert,
     json_text,
 )
-from graphcdm.notifications.envelope import Notification, Rejected, check_text
+from graphcdm.notifications import fields
+from graphcdm.notifications.envelope import Notification, Rejected
 
 #: Metadata larger than this (as JSON) is replaced by a marker, not stored.
 MAX_METADATA_CHARS = 16 * 1024
-_MAX_TEXT = 1024
 
 
 class Placement(enum.Enum):
@@ -113,56 +113,15 @@ def _data(n: Notification) -> dict[str, Any]:
     return data
 
 
-def _opt_str(d: dict[str, Any], key: str, *, limit: int = _MAX_TEXT) -> str | None:
-    value = d.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise Rejected(f"{key} is {type(value).__name__}, not a string")
-    if len(value) > limit:
-        raise Rejected(f"{key} is longer than {limit} characters")
-    return check_text(key, value)
-
-
-def _req_str(d: dict[str, Any], key: str) -> str:
-    value = _opt_str(d, key, limit=255)
-    if not value:
-        raise Rejected(f"missing {key}")
-    return value
-
-
-def _host(d: dict[str, Any], key: str) -> str | None:
-    """A host or node name; an empty string counts as none (legacy payloads)."""
-    value = _opt_str(d, key, limit=255)
-    return value or None
-
-
-def _opt_int(d: dict[str, Any], key: str) -> int | None:
-    value = d.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise Rejected(f"{key} is a boolean, not a number")
-    if isinstance(value, int):
-        result = value
-    elif isinstance(value, float) and value.is_integer():
-        result = int(value)
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        result = int(value)
-    else:
-        raise Rejected(f"{key} is {value!r:.40}, not a whole number")
-    if result < 0 or result > 2**53:
-        raise Rejected(f"{key} is {result}, out of range")
-    return result
-
-
-def _opt_bool(d: dict[str, Any], key: str) -> bool | None:
-    value = d.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise Rejected(f"{key} is {type(value).__name__}, not a boolean")
-    return value
+# Every value is read by graphcdm.notifications.fields (its docstring is the
+# contract: what is accepted, refused and why), so that only Rejected can
+# leave parsing.
+_opt_str = fields.text
+_req_str = fields.required_text
+_host = fields.name
+_opt_int = fields.whole
+_opt_bool = fields.flag
+_uuid = fields.instance_uuid
 
 
 def _metadata(value: Any) -> str | None:
@@ -195,7 +154,7 @@ def _disk_gb(root: int | None, ephemeral: int | None, swap_mb: int | None) -> in
 
 def _versioned_instance(n: Notification) -> tuple[str, dict[str, Any], str | None, str | None]:
     d = _data(n)
-    uuid = _req_str(d, "uuid")
+    uuid = _uuid(d, "uuid")
     flavor_obj = d.get("flavor")
     flavor: dict[str, Any] = {}
     if flavor_obj is not None:
@@ -232,7 +191,7 @@ def _versioned_instance(n: Notification) -> tuple[str, dict[str, Any], str | Non
 
 def _legacy_instance(n: Notification) -> tuple[str, dict[str, Any], str | None, str | None]:
     d = n.payload
-    uuid = _req_str(d, "instance_id")
+    uuid = _uuid(d, "instance_id")
     root, eph = _opt_int(d, "root_gb"), _opt_int(d, "ephemeral_gb")
     disk = _opt_int(d, "disk_gb")
     attrs = {
