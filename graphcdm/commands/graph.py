@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import sys
 from collections.abc import Iterator
 
@@ -13,6 +14,8 @@ from graphcdm.graph.writer import WriteFailed
 from graphcdm.notifications import replay as replay_mod
 from graphcdm.notifications.pipeline import Pipeline
 from graphcdm.read import export as export_mod
+
+LOG = logging.getLogger(__name__)
 
 
 def _batched(items: Iterator, size: int) -> Iterator[list]:
@@ -41,7 +44,8 @@ def replay(paths: tuple[str, ...], batch_size: int, resolve_refs: bool,
 
     Prints applied / ignored / rejected counts and every rejection with its
     file, line and reason. Exit status: 0 all good, 1 some item rejected,
-    2 the database failed.
+    2 the database failed (nothing of the failed batch applied; replay again),
+    3 an internal error (a graphcdm bug: please report the traceback).
     """
     conf = runtime.load_conf()
     clock = replay_mod.ReplayClock()
@@ -50,7 +54,7 @@ def replay(paths: tuple[str, ...], batch_size: int, resolve_refs: bool,
     show = sys.stderr.isatty() if progress is None else progress
     try:
         with runtime.open_writer(conf) as writer:
-            pipeline = Pipeline(writer)
+            pipeline = Pipeline(writer, max_ahead=conf.notifications.max_clock_ahead)
             items = (item for path in paths
                      for item in replay_mod.read(path, clock, resolve_refs=resolve_refs,
                                                  max_bytes=max_bytes))
@@ -68,12 +72,15 @@ def replay(paths: tuple[str, ...], batch_size: int, resolve_refs: bool,
         if type(exc).__module__.startswith(("neo4j", "oslo_config")):
             click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
             sys.exit(2)
-        raise
+        LOG.exception("replay failed")
+        click.echo(f"error: internal error {type(exc).__name__} (a graphcdm bug)", err=True)
+        sys.exit(3)
     for line in rejections:
         click.echo(f"rejected {line}", err=True)
     c = pipeline.counts
     click.echo(f"applied {c.applied}, ignored {c.ignored}, rejected {c.rejected} "
-               f"({c.changes} changes in {c.batches} transactions)")
+               f"({c.changes} changes in {c.batches} transactions)"
+               + (f"; {c.clamped} stamped ahead of this clock, clamped" if c.clamped else ""))
     if not quiet and c.db:
         click.echo("neo4j: " + ", ".join(f"{k}={v}" for k, v in sorted(c.db.items())))
     sys.exit(1 if c.rejected else 0)

@@ -2,6 +2,8 @@
 
 from oslo_config import cfg
 
+from graphcdm.notifications.envelope import DEFAULT_MAX_AHEAD
+
 GROUP = "notifications"
 
 OPTS = [
@@ -34,5 +36,17 @@ OPTS = [
                       "written (after the writer's own retries), so that the listener does "
                       "not spin on redeliveries during an outage."),
     cfg.IntOpt("max_payload_bytes", default=1048576, min=1024,
-               help="Notifications larger than this are rejected unread."),
+               help="Largest notification accepted, in bytes of its JSON (the message "
+                    "oslo.messaging carries: envelope and payload). Larger ones are "
+                    "rejected: replay measures each line before decoding it, the listener "
+                    "measures the decoded message (oslo.messaging decodes bodies before "
+                    "any consumer sees them; set RabbitMQ's max_message_size to refuse "
+                    "huge bodies at the broker)."),
+    cfg.FloatOpt("max_clock_ahead", default=DEFAULT_MAX_AHEAD, min=0.0,
+                 help="Seconds a notification's timestamp (the emitter's clock) may be "
+                      "ahead of this receiver's clock. A later timestamp is clamped to "
+                      "now + this, logged and counted (graphcdm_notifications_clamped_total): "
+                      "the change applies, and any resync starting this long after it "
+                      "arrived corrects what the lying clock said. Keep it above the "
+                      "clock skew of the cloud's hosts."),
 ]

@@ -57,8 +57,30 @@ RETRYABLE = (nex.ServiceUnavailable, nex.SessionExpired, nex.TransientError,
              nex.IncompleteCommit, ConnectionError, OSError)
 
 
+#: The server refusing *us*, not the data (credentials, rate limit, rights):
+#: ``Neo.ClientError.Security.*``. Not retried here: retrying a rate limit
+#: makes it worse, and the caller requeues with its own back-off.
+SECURITY_CODE = "Neo.ClientError.Security."
+
+#: Driver errors about how we connect (TLS and certificate configuration).
+CONNECTION_CONFIG = (nex.ConfigurationError,)
+
+
 class WriteFailed(RuntimeError):
-    """The batch could not be committed after all retries."""
+    """The batch could not be committed: the database's fault, not the data's.
+
+    Raised after all retries for an unreachable server, at once when the
+    server refuses our credentials or rate-limits us (any
+    ``Neo.ClientError.Security`` code) or the connection is misconfigured
+    (TLS). The caller must requeue, never acknowledge.
+    """
+
+
+def is_security_error(exc: BaseException) -> bool:
+    """The server refused the client (auth, rate limit, forbidden), not the data."""
+    code = getattr(exc, "code", None)
+    return isinstance(exc, nex.Neo4jError) and isinstance(code, str) and \
+        code.startswith(SECURITY_CODE)
 
 
 def _instance_upsert(c: InstanceUpsert) -> dict[str, Any]:
@@ -276,6 +298,13 @@ class GraphWriter:
         except RETRYABLE as exc:
             raise WriteFailed(f"Neo4j write failed after {self.retries + 1} attempts: "
                               f"{type(exc).__name__}: {exc}") from exc
+        except nex.Neo4jError as exc:
+            if is_security_error(exc):
+                raise WriteFailed(f"Neo4j refuses this client: {exc.code}") from exc
+            raise
+        except CONNECTION_CONFIG as exc:
+            raise WriteFailed(f"Neo4j connection misconfigured: {type(exc).__name__}: "
+                              f"{str(exc)[:200]}") from exc
 
     # -- resync (graphcdm.sync) -------------------------------------------
     #: Statements of cypher/sync/ that write, each for UNWIND $rows batches.

@@ -10,34 +10,44 @@ message carries its original version, so applying it twice is a no-op
 (see :mod:`graphcdm.notifications.envelope`); so are concurrent batches of several
 threads or processes on the same pool (see :mod:`graphcdm.graph.writer`).
 
-Malformed notifications are rejected one by one (counted, logged with the
-reason, acknowledged, optionally appended to the dead-letter file that
-``graphcdm replay`` reads); the valid ones around them are applied.
+Whatever a message holds, :meth:`Listener.handle` does one of three things
+with it and never raises: commits it; rejects it alone (a malformed
+notification, or data Neo4j refuses: counted, logged with the reason,
+appended to the dead-letter file ``graphcdm replay`` reads, acknowledged)
+while the valid ones around it are applied; or requeues the whole batch,
+after a back-off, when the *database* is at fault (unreachable, refusing
+our credentials, rate-limiting us, TLS mismatch) -- then ``/healthz``
+answers 503 and ``graphcdm_graph_write_failing`` is 1 until a batch commits
+again. Nothing is acknowledged that was neither committed nor rejected for
+its own fault. :mod:`graphcdm.notifications.dispatcher` says why
+oslo.messaging's own dispatcher is not used.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 import time
 from typing import Any
 
 import oslo_messaging
+import prometheus_client as prom
 from oslo_config import cfg
+from oslo_messaging.notify.listener import BatchNotificationServer
 
 from graphcdm import redact
 from graphcdm.graph import db
 from graphcdm.graph.writer import GraphWriter, WriteFailed
-from graphcdm.notifications import envelope
+from graphcdm.notifications import deadletter, envelope
+from graphcdm.notifications.dispatcher import Dispatcher, UndecodableCounter
 from graphcdm.notifications.envelope import Notification, Rejected
 from graphcdm.notifications.pipeline import Counts, Pipeline
 from graphcdm.notifications.stats import CachedCheck, MetricsServer, Reporter, Stats
 
 LOG = logging.getLogger(__name__)
 
-PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
+PRIORITIES = envelope.PRIORITIES
 
 
 class _Endpoint:
@@ -77,14 +87,22 @@ class Listener:
         self._dead_lock = threading.Lock()
         self._stopping = threading.Event()
         targets = [oslo_messaging.Target(topic=t, exchange=n.exchange) for t in n.topics]
-        self._server = oslo_messaging.get_batch_notification_listener(
-            transport, targets, [_Endpoint(self)], executor="threading",
+        self._server = BatchNotificationServer(
+            transport, targets, Dispatcher([_Endpoint(self)], self.handle), "threading",
             allow_requeue=True, pool=n.pool or None, batch_size=n.batch_size,
             batch_timeout=n.batch_timeout)
+        #: why the last batch could not be written (None: the last one committed)
+        self._write_fault: str | None = None
+        self._failing = prom.Gauge("graphcdm_graph_write_failing",
+                                   "1 while batches are requeued because Neo4j cannot be "
+                                   "written (unreachable, refusing credentials, TLS).",
+                                   registry=self.stats.registry)
+        self._undecodable = UndecodableCounter(lambda: self.stats.add("undecodable"))
         self._reporter = Reporter(self.stats, conf.metrics.log_interval)
         self._metrics = MetricsServer(
             self.stats, conf.metrics.host, conf.metrics.port,
-            {"neo4j": CachedCheck(self._neo4j_ok), "bus": CachedCheck(self._bus_ok)})
+            {"neo4j": CachedCheck(self._neo4j_ok), "bus": CachedCheck(self._bus_ok),
+             "writes": self._writes_ok})
         self._resync: threading.Thread | None = None
 
     # -- life cycle -----------------------------------------------------
@@ -99,6 +117,7 @@ class Listener:
         self.writer.ensure_schema()
         self._metrics.start()
         self._reporter.start()
+        self._undecodable.install()
         self._server.start(override_pool_size=n.executor_threads)
         self._start_resync()
         LOG.info("listener consuming")
@@ -115,6 +134,7 @@ class Listener:
             self._resync.join(timeout=60)
         self._reporter.stop()
         self._metrics.stop()
+        self._undecodable.remove()
         LOG.info("listener stopped: %s", self.stats.log_line())
         if self._own_transport:
             self.transport.cleanup()
@@ -141,42 +161,55 @@ class Listener:
         """One Pipeline per executor thread: its counters are not shared."""
         pipeline = getattr(self._local, "pipeline", None)
         if pipeline is None:
-            pipeline = Pipeline(self.writer)
+            pipeline = Pipeline(self.writer,
+                                max_ahead=self.conf.notifications.max_clock_ahead)
             self._local.pipeline = pipeline
             with self._plock:
                 self._pipelines.append(pipeline)
         return pipeline
 
     def decode(self, message: dict[str, Any]) -> Notification | Rejected:
-        """One endpoint message (ctxt, publisher_id, event_type, payload, metadata)."""
+        """One endpoint message (ctxt, publisher_id, event_type, payload, metadata,
+        priority); never raises."""
         try:
-            limit = self.conf.notifications.max_payload_bytes
-            size = len(json.dumps(message.get("payload"), default=str))
-            if size > limit:
-                raise Rejected(f"payload is {size} bytes, over the {limit} byte limit")
             metadata = message.get("metadata")
+            extra = {"priority": message["priority"]} if "priority" in message else {}
             return envelope.from_endpoint(message.get("publisher_id"), message.get("event_type"),
                                           message.get("payload"),
-                                          metadata if isinstance(metadata, dict) else {})
+                                          metadata if isinstance(metadata, dict) else {},
+                                          self.conf.notifications.max_payload_bytes, **extra)
         except Rejected as exc:
             return exc
-        except (TypeError, ValueError, RecursionError) as exc:
-            return Rejected(f"cannot decode: {type(exc).__name__}: {exc}"[:300])
+        except Exception as exc:  # noqa: BLE001 - a bug must cost one message, not a loop
+            LOG.exception("decoding raised %s (a graphcdm bug): rejected", type(exc).__name__)
+            return Rejected(f"cannot decode: {type(exc).__name__}")
 
     def handle(self, messages: list[dict[str, Any]]) -> Any:
-        """Apply one batch; return normally (ack) only after it committed."""
+        """Apply one batch: HANDLED (ack) after it committed, REQUEUE for the database.
+
+        Never raises: oslo.messaging would requeue the whole batch at once,
+        and it would come straight back.
+        """
+        try:
+            return self._handle(messages)
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            LOG.exception("batch of %d failed unexpectedly; requeued", len(messages))
+            return self._requeue(messages, f"{type(exc).__name__}")
+
+    def _handle(self, messages: list[dict[str, Any]]) -> Any:
         self.stats.add("received", len(messages))
+        pipeline = self._pipeline()
         items = [self.decode(m) for m in messages]
         started = time.monotonic()
+        clamped = pipeline.counts.clamped
         try:
-            outcomes = self._pipeline().apply(items)
+            outcomes = pipeline.apply(items)
         except WriteFailed as exc:
-            self.stats.add("requeued", len(messages))
-            backoff = self.conf.notifications.requeue_backoff
-            LOG.warning("batch of %d requeued, Neo4j cannot be written (%s); "
-                        "next attempt in %.1fs", len(messages), exc, backoff)
-            self._stopping.wait(backoff)  # do not spin on redeliveries
-            return oslo_messaging.NotificationResult.REQUEUE
+            return self._requeue(messages, str(exc))
+        if self._write_fault is not None:
+            LOG.warning("Neo4j written again after: %s", self._write_fault)
+            self._write_fault = None
+            self._failing.set(0)
         now = dt.datetime.now(dt.timezone.utc)
         lags = []
         for message, item, outcome in zip(messages, items, outcomes, strict=True):
@@ -188,8 +221,25 @@ class Listener:
         batch.tally(outcomes)
         for status in ("applied", "ignored", "rejected"):
             self.stats.add(status, getattr(batch, status))
+        self.stats.add("clamped", pipeline.counts.clamped - clamped)
         self.stats.committed(time.monotonic() - started, lags)
         return oslo_messaging.NotificationResult.HANDLED
+
+    def _requeue(self, messages: list[dict[str, Any]], reason: str) -> Any:
+        """Requeue a batch for the database's fault: alarm, back off, never ack."""
+        self.stats.add("requeued", len(messages))
+        self._write_fault = reason[:300]
+        self._failing.set(1)
+        backoff = self.conf.notifications.requeue_backoff
+        LOG.error("batch of %d requeued, Neo4j cannot be written (%s); "
+                  "next attempt in %.1fs", len(messages), self._write_fault, backoff)
+        self._stopping.wait(backoff)  # do not spin on redeliveries
+        return oslo_messaging.NotificationResult.REQUEUE
+
+    def _writes_ok(self) -> tuple[bool, str]:
+        """/healthz: false while batches are requeued for the database's fault."""
+        fault = self._write_fault
+        return (True, "last batch committed") if fault is None else (False, fault)
 
     def _reject(self, message: dict[str, Any], reason: str) -> None:
         metadata = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
@@ -197,19 +247,9 @@ class Listener:
                     str(metadata.get("message_id"))[:64], str(message.get("event_type"))[:100],
                     str(message.get("publisher_id"))[:100], reason)
         path = self.conf.notifications.dead_letter_file
-        if not path:
-            return
-        line = {"publisher_id": message.get("publisher_id"),
-                "event_type": message.get("event_type"),
-                "priority": message.get("priority"),
-                "payload": message.get("payload"), "metadata": metadata,
-                "rejected": reason}
-        try:
-            text = json.dumps(line, default=str, ensure_ascii=False)
-            with self._dead_lock, open(path, "a", encoding="utf-8") as out:
-                out.write(text + "\n")
-        except (OSError, ValueError) as exc:
-            LOG.error("cannot append to dead-letter file %s: %s", path, exc)
+        if path:
+            deadletter.append(path, deadletter.record(
+                message, reason, self.conf.notifications.max_payload_bytes))
 
     # -- health ------------------------------------------------------------
     def _neo4j_ok(self) -> tuple[bool, str]:

@@ -3,12 +3,21 @@
 ``graphcdm replay`` and the listener both go through :class:`Pipeline`, so a
 stream replayed from files and the same stream read from RabbitMQ give the
 same graph.
+
+What each notification comes to is decided here, and only three things can
+happen to it: *applied* (its changes committed) or *ignored* (nothing to
+do), *rejected* for its own fault (parsing refused it, or Neo4j refused
+its data: the batch is split so that it costs only itself), or the whole
+batch raises :class:`graphcdm.graph.writer.WriteFailed` for the database's
+fault (unreachable, refusing our credentials, rate-limiting us, TLS
+mismatch), when the caller must requeue it, never acknowledge it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -16,15 +25,17 @@ import neo4j.exceptions
 
 from graphcdm.graph.changes import Change
 from graphcdm.graph.writer import GraphWriter
-from graphcdm.notifications import parse
+from graphcdm.notifications import envelope, parse
 from graphcdm.notifications.envelope import Notification, Rejected
 
 LOG = logging.getLogger(__name__)
 
 #: What Neo4j (or the driver, encoding a value) says about the data, not the
 #: connection: retrying cannot help, so the batch is split to find the culprit.
+#: (The database refusing *us* -- security ClientErrors -- is not among them:
+#: the writer raises WriteFailed for those, see graph/writer.py.)
 REFUSED = (neo4j.exceptions.ClientError, neo4j.exceptions.DatabaseError, ValueError,
-           TypeError, UnicodeError)
+           TypeError, UnicodeError, OverflowError)
 
 
 @dataclass
@@ -45,10 +56,13 @@ class Counts:
     rejected: int = 0
     changes: int = 0
     batches: int = 0
+    #: applied or ignored with a version clamped to the receiver's clock
+    clamped: int = 0
     db: dict[str, int] = field(default_factory=dict)
 
     #: The running totals, in the order they are shown.
-    TOTALS: ClassVar[tuple[str, ...]] = ("applied", "ignored", "rejected", "changes", "batches")
+    TOTALS: ClassVar[tuple[str, ...]] = ("applied", "ignored", "rejected", "changes", "batches",
+                                         "clamped")
 
     @property
     def processed(self) -> int:
@@ -75,13 +89,24 @@ class Counts:
 
 
 def classify(item: Notification | Rejected) -> Outcome:
-    """Parse one decoded notification (or carry its decoding failure). Pure."""
+    """Parse one decoded notification (or carry its decoding failure). Pure.
+
+    Parsing raises only :class:`Rejected` (the field readers' contract,
+    checked by the fuzz suite); anything else would be a bug in graphcdm,
+    and it still costs only this notification: rejected with the error's
+    name, logged with its traceback, never raised into the listener (where
+    it would requeue the batch forever).
+    """
     if isinstance(item, Rejected):
         return Outcome("rejected", reason=str(item))
     try:
         changes = parse.parse(item)
     except Rejected as exc:
         return Outcome("rejected", reason=str(exc))
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        LOG.exception("parse raised %s on %s (a graphcdm bug): rejected",
+                      type(exc).__name__, str(item.event_type)[:100])
+        return Outcome("rejected", reason=f"internal error while parsing: {type(exc).__name__}")
     if changes is None:
         return Outcome("ignored", reason=f"{item.event_type} does not change the compute model")
     return Outcome("applied", changes)
@@ -90,9 +115,33 @@ def classify(item: Notification | Rejected) -> Outcome:
 class Pipeline:
     """Applies batches of notifications through one :class:`GraphWriter`."""
 
-    def __init__(self, writer: GraphWriter) -> None:
+    def __init__(self, writer: GraphWriter, *,
+                 max_ahead: float | None = envelope.DEFAULT_MAX_AHEAD,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
         self.writer = writer
         self.counts = Counts()
+        #: seconds a version may be ahead of ``clock()`` (None: unbounded)
+        self.max_ahead = max_ahead
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+
+    def bound(self, items: Iterable[Notification | Rejected]) -> list[Notification | Rejected]:
+        """Clamp versions ahead of the receiver's clock (see ``envelope.bounded``)."""
+        items = list(items)
+        if self.max_ahead is None:
+            return items
+        now = self.clock()
+        out: list[Notification | Rejected] = []
+        for item in items:
+            if isinstance(item, Notification):
+                bounded = envelope.bounded(item, now, self.max_ahead)
+                if bounded is not item:
+                    LOG.warning("notification %s from %s is stamped %s, over %ss ahead of "
+                                "this clock: its version is clamped to %s",
+                                item.message_id[:64], item.publisher_id[:100],
+                                item.timestamp[:40], self.max_ahead, bounded.version[:17])
+                item = bounded
+            out.append(item)
+        return out
 
     def apply(self, items: Iterable[Notification | Rejected]) -> list[Outcome]:
         """Parse a batch and commit its changes in one transaction.
@@ -100,6 +149,7 @@ class Pipeline:
         Raises :class:`graphcdm.graph.writer.WriteFailed` when Neo4j cannot be
         written; then nothing of the batch counts as applied.
         """
+        items = self.bound(items)
         outcomes = [classify(item) for item in items]
         changes = [c for o in outcomes for c in o.changes]
         try:
@@ -112,6 +162,9 @@ class Pipeline:
         self.counts.changes += len(changes)
         self.counts.add_db(counters)
         self.counts.tally(outcomes)
+        self.counts.clamped += sum(1 for item, outcome in zip(items, outcomes, strict=True)
+                                   if outcome.status != "rejected"
+                                   and getattr(item, "clamped", False))
         return outcomes
 
     def _one_by_one(self, outcomes: list[Outcome]) -> dict[str, int]:

@@ -44,7 +44,8 @@ def percentile(values: list[float], q: float) -> float | None:
 class Stats:
     """Thread-safe counters and latency samples of one listener."""
 
-    COUNTERS = ("received", "applied", "ignored", "rejected", "requeued")
+    COUNTERS = ("received", "applied", "ignored", "rejected", "requeued", "undecodable",
+                "clamped")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -60,8 +60,10 @@ def test_published_as_nova_does_gives_the_expected_graph(conf, rabbit_url, write
         transport.cleanup()
     assert export.export(writer) == sim.expected
     assert health == (200, {"bus": health[1]["bus"], "neo4j": health[1]["neo4j"],
+                            "writes": {"ok": True, "detail": "last batch committed"},
                             "status": "ok"})
     assert health[1]["bus"]["ok"] and health[1]["neo4j"]["ok"]
+    assert "graphcdm_graph_write_failing 0.0" in metrics
     assert f"graphcdm_notifications_received_total {float(len(sim.messages))}" in metrics
     assert "graphcdm_event_to_commit_seconds_count" in metrics
     stats = listener.stats.snapshot()
