@@ -1,5 +1,4 @@
 // Every live instance with the node its HOSTED_ON edge points to, for `graphcdm export`.
-// Instances `gone` with their host's deleted service are left out.
 MATCH (i:Instance)
 WHERE i.gone IS NULL
 OPTIONAL MATCH (i)-[:HOSTED_ON]->(c:ComputeNode)

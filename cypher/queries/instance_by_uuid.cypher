@@ -1,6 +1,5 @@
 // The instance $uuid with the node its HOSTED_ON edge points to (Watcher's get_instance_by_uuid).
 // param: uuid = null -- instance uuid
-// No row for an instance `gone` with its host's deleted service (Watcher: InstanceNotFound).
 MATCH (i:Instance {uuid: $uuid})
 WHERE i.gone IS NULL
 OPTIONAL MATCH (i)-[:HOSTED_ON]->(c:ComputeNode)

@@ -1,6 +1,5 @@
 // The compute node instance $uuid is hosted on; no row when unknown or unmapped (Watcher's get_node_by_instance_uuid).
 // param: uuid = null -- instance uuid
-// A `gone` instance (host's service deleted) has no edge; the filter says so explicitly.
 MATCH (i:Instance {uuid: $uuid})-[:HOSTED_ON]->(c:ComputeNode)
 WHERE i.gone IS NULL
 RETURN c.uuid AS uuid, c.hostname AS hostname, c.hypervisor_hostname AS hypervisor_hostname,

@@ -1,5 +1,4 @@
 // Every instance, mapped or not, with the node it is hosted on (Watcher's get_all_instances).
-// Instances `gone` with their host's deleted service are left out, as in the export.
 MATCH (i:Instance)
 WHERE i.gone IS NULL
 OPTIONAL MATCH (i)-[:HOSTED_ON]->(c:ComputeNode)

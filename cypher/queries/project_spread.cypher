@@ -1,6 +1,5 @@
 // A project's spread across hosts and availability zones: instances, vcpus and memory per host, with each host's zone and aggregates.
 // param: project_id = null -- the project (tenant) id
-// Instances `gone` with their host's deleted service are left out.
 MATCH (i:Instance {project_id: $project_id})
 WHERE i.gone IS NULL
 OPTIONAL MATCH (i)-[:HOSTED_ON]->(c:ComputeNode)

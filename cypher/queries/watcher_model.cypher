@@ -1,7 +1,6 @@
 // Everything to_watcher_model() needs in one round trip: real compute nodes, then every instance with its node's uuid.
 // Placeholder nodes (no uuid yet) are left out: Watcher keys nodes by uuid, so their instances come out unmapped.
-// Instances `gone` with their host's deleted service are left out, as in the export.
-// Rows: [kind, values] with values positional (see graphcdm.query.WATCHER_NODE_FIELDS / WATCHER_INSTANCE_FIELDS).
+// Rows: [kind, values] with values positional (see graphcdm.read.query.WATCHER_NODE_FIELDS / WATCHER_INSTANCE_FIELDS).
 MATCH (c:ComputeNode)
 WHERE c.uuid IS NOT NULL AND NOT coalesce(c.placeholder, false)
 RETURN 'node' AS kind,

@@ -22,11 +22,9 @@ Semantics follow Watcher 17.0.0's ``ModelRoot``:
   before resync) gives ``None`` capacity and ``None`` free;
 - an instance without sizes (known only from a move) counts as 0.
 
-Instances marked ``gone`` (their host's nova-compute service was deleted
-after everything known about them; the writer keeps them, without a
-HOSTED_ON edge, only until the service tombstone is purged, so that late
-events can still be judged) are left out of every answer, as the export
-leaves them out: to a reader they no longer exist.
+Instances marked ``gone`` (docs/ARCHITECTURE.md, "Graph model") are left
+out of every answer, as the export leaves them out: to a reader they no
+longer exist.
 
 Where Watcher raises ``ComputeNodeNotFound``/``InstanceNotFound``/
 ``InstanceNotMapped``, these methods return ``None``. Nodes are named by

@@ -7,7 +7,7 @@ Why it differs from Watcher's nova collector:
 
 - **no notification endpoints**: graphcdm's own listener keeps the graph
   current from nova's notifications, so Watcher must not consume them a
-  second time (and inherit the bugs listed in DESIGN.md);
+  second time (and inherit the bugs tests/functional/test_watcher_diff.py shows);
 - **the model is rebuilt from the graph on demand** in one Cypher round
   trip (:meth:`graphcdm.read.query.GraphQuery.to_watcher_model`) instead of
   being cached and deep-copied: the graph *is* the up-to-date model, and a
