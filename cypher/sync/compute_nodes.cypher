@@ -11,7 +11,7 @@
 // $rows: [{uuid, hostname, hypervisor_hostname, state, status, disabled_reason,
 //          vcpus, vcpu_reserved, vcpu_ratio, memory_mb, memory_mb_reserved,
 //          memory_ratio, disk_gb, disk_gb_reserved, disk_ratio,
-//          availability_zone, forced_down, service_uuid, version}]
+//          availability_zone, forced_down, service_uuid, hypervisor_type, version}]
 UNWIND $rows AS row
 OPTIONAL MATCH (st:ServiceTombstone {hostname: row.hostname})
 WITH row, st
@@ -29,7 +29,7 @@ SET c.uuid = row.uuid, c.hostname = row.hostname,
     c.memory_mb = row.memory_mb, c.memory_mb_reserved = row.memory_mb_reserved,
     c.memory_ratio = row.memory_ratio,
     c.disk_gb = row.disk_gb, c.disk_gb_reserved = row.disk_gb_reserved,
-    c.disk_ratio = row.disk_ratio,
+    c.disk_ratio = row.disk_ratio, c.hypervisor_type = row.hypervisor_type,
     c.placeholder = false, c.host_only = false, c.synced_at = datetime(),
     c.seen_version = CASE WHEN row.version > coalesce(c.seen_version, '') THEN row.version
                           ELSE c.seen_version END

@@ -6,4 +6,5 @@ RETURN c.hypervisor_hostname AS hypervisor_hostname, c.uuid AS uuid, c.hostname 
        c.memory_mb AS memory_mb, c.memory_mb_reserved AS memory_mb_reserved,
        c.memory_ratio AS memory_ratio, c.disk_gb AS disk_gb,
        c.disk_gb_reserved AS disk_gb_reserved, c.disk_ratio AS disk_ratio,
-       c.availability_zone AS availability_zone, coalesce(c.placeholder, false) AS placeholder
+       c.availability_zone AS availability_zone, c.hypervisor_type AS hypervisor_type,
+       coalesce(c.placeholder, false) AS placeholder

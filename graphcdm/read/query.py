@@ -68,7 +68,7 @@ WATCHER_NODE_FIELDS = ("uuid", "hostname", "hypervisor_hostname", "state", "stat
 #: Positional fields of an ``instance`` row of ``queries/watcher_model``.
 WATCHER_INSTANCE_FIELDS = ("uuid", "name", "state", "vcpus", "memory", "disk", "metadata",
                            "project_id", "locked", "created", "host", "hypervisor_hostname",
-                           "availability_zone", "node_uuid")
+                           "pinned_az", "flavor_extra_specs", "node_uuid")
 
 
 class GraphQuery:
@@ -166,30 +166,37 @@ class GraphQuery:
             (nodes if row["kind"] == "node" else instances).append(row["values"])
         return nodes, instances
 
-    def to_watcher_model(self) -> ModelRoot:
+    def to_watcher_model(self, extended_attributes: bool | None = None) -> ModelRoot:
         """A real Watcher ``ModelRoot`` of the graph, built from one query.
 
-        Placeholder nodes are left out (Watcher keys nodes by uuid, which
-        they lack until resync); their instances are added unmapped, like
-        every instance without a HOSTED_ON edge. ``gone`` instances are
-        left out. Missing sizes become 0, missing reserved 0, missing
-        ratios 1.0, missing name, host and node "", a missing project the
-        nil UUID (Watcher reads them unguarded). Requires python-watcher.
+        The model Watcher 17's nova collector builds of the same cloud: no
+        ironic node, no instance that is on no (modelled) node, every
+        instance mapped. Placeholder nodes (no uuid until resync) are left
+        out with their instances, and so are ``gone`` instances. Missing
+        sizes become 0, missing reserved 0, missing ratios 1.0, missing
+        name, host and node "", a missing project the nil UUID (Watcher
+        reads them unguarded). ``pinned_az`` and ``flavor_extra_specs`` are
+        "" and {} unless ``extended_attributes`` (default: Watcher's
+        ``[compute_model] enable_extended_attributes``), as in Watcher.
+        Requires python-watcher.
         """
         nodes, instances = self.watcher_rows()
-        return build_watcher_model(nodes, instances)
+        return build_watcher_model(nodes, instances, extended_attributes)
 
 
 def _resources(row: dict[str, Any]) -> dict[str, Any]:
     return {"vcpu": row["vcpu"], "memory": row["memory"], "disk": row["disk"]}
 
 
-def build_watcher_model(nodes: list[list[Any]], instances: list[list[Any]]) -> ModelRoot:
+def build_watcher_model(nodes: list[list[Any]], instances: list[list[Any]],
+                        extended_attributes: bool | None = None) -> ModelRoot:
     """Turn ``watcher_model`` rows into a ``ModelRoot``. Pure (no I/O)."""
     from watcher.decision_engine.model import element
     from watcher.decision_engine.model.model_root import ModelRoot
 
     model = ModelRoot()
+    if extended_attributes is None:
+        extended_attributes = model.extended_attributes_enabled
     # Bypass the per-call lock and type checks of add_node/map_instance: we
     # build a fresh, private model, and 20,000 locked calls cost more than
     # the query. networkx's own methods do the same bookkeeping.
@@ -207,11 +214,15 @@ def build_watcher_model(nodes: list[list[Any]], instances: list[list[Any]]) -> M
     for values in instances:
         attrs = dict(zip(WATCHER_INSTANCE_FIELDS, values, strict=True))
         node_uuid = attrs.pop("node_uuid")
-        zone = attrs.pop("availability_zone")
         attrs["metadata"] = _metadata(attrs["metadata"])
         attrs["created"] = _created(attrs["created"])
-        attrs["pinned_az"] = zone or ""
-        attrs["flavor_extra_specs"] = {}
+        # Watcher's _build_instance_node: "" and {} unless extended attributes;
+        # nova's null pinned zone (not pinned) cannot be a Watcher StringField.
+        if extended_attributes:
+            attrs["pinned_az"] = attrs["pinned_az"] or ""
+            attrs["flavor_extra_specs"] = _metadata(attrs["flavor_extra_specs"])
+        else:
+            attrs["pinned_az"], attrs["flavor_extra_specs"] = "", {}
         for key, default in _INSTANCE_DEFAULTS.items():  # Watcher reads these unguarded
             if attrs[key] is None:
                 attrs[key] = default

@@ -104,12 +104,17 @@ def _server(s: dict[str, Any]) -> dict[str, Any]:
                    "ram": flavor.get("ram"), "disk": flavor.get("disk"),
                    "ephemeral": flavor.get("ephemeral",
                                            flavor.get("OS-FLV-EXT-DATA:ephemeral")),
-                   "swap": flavor.get("swap") or 0},
+                   "swap": flavor.get("swap") or 0,
+                   # embedded since 2.47; Watcher's flavor_extra_specs
+                   "extra_specs": flavor.get("extra_specs")},
         # boot from volume: nova answers image "" (Watcher's is_boot_from_volume)
         "image_id": image.get("id") if isinstance(image, dict) else None,
         "project_id": s.get("tenant_id"), "user_id": s.get("user_id"),
         "locked": s.get("locked"), "availability_zone": s.get("OS-EXT-AZ:availability_zone"),
         "created": s.get("created"), "metadata": dict(s.get("metadata") or {}),
+        # Watcher's pinned_az: nova answers it from microversion 2.96 only
+        **({"pinned_availability_zone": s["pinned_availability_zone"]}
+           if "pinned_availability_zone" in s else {}),
     }
 
 
@@ -135,6 +140,8 @@ def _hypervisor(h: dict[str, Any]) -> dict[str, Any]:
             "service_host": service.get("host"),
             "disabled_reason": service.get("disabled_reason"), "state": h.get("state"),
             "status": h.get("status"), "vcpus": h.get("vcpus"),
+            # 'ironic' for baremetal nodes, which Watcher's model leaves out
+            "hypervisor_type": h.get("hypervisor_type"),
             "memory_mb": h.get("memory_mb"), "local_gb": h.get("local_gb")}
 
 

@@ -30,7 +30,8 @@ from graphcdm.sync.nova import RawCloud
 #: Compute node properties the resync writes (the read side uses these names).
 NODE_FIELDS = ("uuid", "hostname", "hypervisor_hostname", "state", "status", "disabled_reason",
                "vcpus", "vcpu_reserved", "vcpu_ratio", "memory_mb", "memory_mb_reserved",
-               "memory_ratio", "disk_gb", "disk_gb_reserved", "disk_ratio", "availability_zone")
+               "memory_ratio", "disk_gb", "disk_gb_reserved", "disk_ratio", "availability_zone",
+               "hypervisor_type")
 
 #: Instance attributes compared by a dry run (placement is compared apart: "moved").
 INSTANCE_FIELDS = ("name", "state", "task_state", "vcpus", "memory_mb", "disk_gb", "flavor",
@@ -104,6 +105,7 @@ def node_rows(raw: RawCloud, version: str) -> list[dict[str, Any]]:
             "memory_mb": mem, "memory_mb_reserved": mem_reserved, "memory_ratio": mem_ratio,
             "disk_gb": disk, "disk_gb_reserved": disk_reserved, "disk_ratio": disk_ratio,
             "availability_zone": zone, "forced_down": bool(svc.get("forced_down", False)),
+            "hypervisor_type": h.get("hypervisor_type"),
             "service_uuid": svc.get("id"), "version": version,
         })
     return rows
@@ -124,6 +126,10 @@ def instance_attrs(s: dict[str, Any]) -> dict[str, Any]:
         "locked": s.get("locked"), "availability_zone": s.get("availability_zone"),
         "created_at": s.get("created"),
         "metadata": None if metadata is None else json_text(metadata),
+        "flavor_extra_specs": None if f.get("extra_specs") is None
+        else json_text(f["extra_specs"]),
+        **({"pinned_availability_zone": s["pinned_availability_zone"]}
+           if "pinned_availability_zone" in s else {}),
     }
 
 

@@ -111,7 +111,7 @@ def test_sync_builds_the_graph(writer, sconf, cloud):
         "disabled_reason": None, "vcpus": 16, "vcpu_reserved": 2, "vcpu_ratio": 4.0,
         "memory_mb": 32768, "memory_mb_reserved": 512, "memory_ratio": 1.5, "disk_gb": 500,
         "disk_gb_reserved": 10, "disk_ratio": 1.0, "availability_zone": "nova",
-        "placeholder": False}
+        "hypervisor_type": "libvirt", "placeholder": False}
 
     data = export.export(writer)
     inst = {i["name"]: i for i in data["instances"]}

@@ -55,20 +55,32 @@ def assert_model_agrees_with_graph(model: ModelRoot, q: GraphQuery) -> None:
         assert free_all[hh] == q.free_resources(hh)
         if complete:   # Watcher cannot compute free resources of a node missing a field
             assert model.get_node_free_resources(w) == free_all[hh]
-    graph_instances = q.instances()
-    assert set(model.get_all_instances()) == {i["uuid"] for i in graph_instances}
-    for g in graph_instances:
-        w = model.get_instance_by_uuid(g["uuid"])
+    # Watcher's model holds the instances hosted on a node it models, all mapped
+    # (NovaModelBuilder lists them host by host); a Watcher fixture may add unmapped ones.
+    graph_instances = {i["uuid"]: i for i in q.instances()}
+    hosted = {}
+    for uuid in graph_instances:
+        node = q.node_of_instance(uuid)
+        if node is not None and not node["placeholder"] and node["uuid"] in watcher_nodes:
+            hosted[uuid] = node["uuid"]
+    mapped = {}
+    for uuid in model.get_all_instances():
+        try:
+            mapped[uuid] = model.get_node_by_instance_uuid(uuid).uuid
+        except exception.InstanceNotMapped:
+            assert uuid not in hosted
+    assert mapped == hosted
+    for uuid in mapped:
+        g, w = graph_instances[uuid], model.get_instance_by_uuid(uuid)
         assert (w.vcpus, w.memory, w.disk) == (g["vcpus"] or 0, g["memory_mb"] or 0,
                                               g["disk_gb"] or 0)
         assert w.state == g["state"] if g["state"] else True
-        node = q.node_of_instance(g["uuid"])
-        if node is None or node["placeholder"]:
-            # unmapped in the graph, or on a node Watcher cannot key (no uuid yet)
-            with pytest.raises(exception.InstanceNotMapped):
-                model.get_node_by_instance_uuid(g["uuid"])
-        else:
-            assert model.get_node_by_instance_uuid(g["uuid"]).uuid == node["uuid"]
+
+
+def assert_watcher_shape(model: ModelRoot) -> None:
+    """What every model Watcher's nova collector builds satisfies: no unmapped instance."""
+    for uuid in model.get_all_instances():
+        model.get_node_by_instance_uuid(uuid)   # raises InstanceNotMapped otherwise
 
 
 @pytest.fixture
@@ -81,14 +93,17 @@ def test_known_graph_model_agrees(known: GraphQuery) -> None:
     model = known.to_watcher_model()
     assert isinstance(model, ModelRoot)
     assert_model_agrees_with_graph(model, known)
+    assert_watcher_shape(model)
     # the known answers, through Watcher's own methods
     assert len(model.get_all_compute_nodes()) == len([n for n in NODES if not n["placeholder"]])
-    assert len(model.get_all_instances()) == len(INSTANCES)
+    # i4 is shelved-offloaded (on no host), i5 on a placeholder: Watcher models neither
+    assert set(model.get_all_instances()) == {p["uuid"] for p, _, _ in INSTANCES} - {"i4", "i5"}
     n1 = model.get_node_by_uuid("u-n1")
     assert model.get_node_used_resources(n1) == {"vcpu": 6, "memory": 6144, "disk": 60}
     assert model.get_node_free_resources(n1) == {"vcpu": 50.0, "memory": 91392.0, "disk": 930.0}
     i1 = model.get_instance_by_uuid("i1")
-    assert i1.metadata == {"tier": "web"} and i1.pinned_az == "az1"
+    # Watcher's defaults without [compute_model] enable_extended_attributes
+    assert i1.metadata == {"tier": "web"} and (i1.pinned_az, i1.flavor_extra_specs) == ("", {})
     assert i1.created.isoformat() == "2024-01-01T10:00:00+00:00"
     with pytest.raises(exception.ComputeNodeNotFound):
         model.get_node_by_name("host4")          # the placeholder is not in Watcher's model
@@ -154,6 +169,7 @@ def test_watcher_fixture_round_trip(path: Path, writer: GraphWriter,
     assert_model_agrees_with_graph(original, q)
     rebuilt = q.to_watcher_model()
     assert_model_agrees_with_graph(rebuilt, q)
+    assert_watcher_shape(rebuilt)
     assert sorted(rebuilt.edges) == sorted(original.edges)
 
 
@@ -222,7 +238,7 @@ def test_collector_scope_excludes_projects(known: GraphQuery, collector) -> None
     scoped = collector.get_audit_scope_handler(scope).get_scoped_model(
         collector.get_latest_cluster_data_model())
     excluded = {u for u, i in scoped.get_all_instances().items() if i.watcher_exclude}
-    assert excluded == {"i1", "i3"}   # i4 (pA) is unmapped: Watcher cannot exclude it
+    assert excluded == {"i1", "i3"}   # i4 (pA) is hostless: not in the model
 
 
 def test_collector_reports_an_unreachable_graph(collector) -> None:

@@ -71,7 +71,7 @@ def test_without_placement_hypervisor_figures():
         "status": "enabled", "disabled_reason": None, "vcpus": 8, "vcpu_reserved": 0,
         "vcpu_ratio": 1.0, "memory_mb": 16384, "memory_mb_reserved": 0, "memory_ratio": 1.0,
         "disk_gb": 100, "disk_gb_reserved": 0, "disk_ratio": 1.0, "availability_zone": "az1",
-        "forced_down": False, "service_uuid": "s1", "version": V}
+        "forced_down": False, "service_uuid": "s1", "hypervisor_type": None, "version": V}
 
 
 def test_zone_api_wins_over_service_zone():
@@ -149,3 +149,20 @@ def test_report_line_is_short():
     text = str(report)
     assert len(text) < 300
     assert "instances created 500" in text and "1.5 s" in text
+
+
+def test_hypervisor_type_and_extended_instance_attributes_are_read():
+    """What Watcher's collector reads: hypervisor_type (ironic nodes are left out of its
+    model), the embedded flavor's extra_specs (2.47+) and pinned_availability_zone (2.96+,
+    only when nova answers it: absent, the graph's value is left alone)."""
+    cloud = raw(inventories=None)
+    cloud.hypervisors[0]["hypervisor_type"] = "ironic"
+    (row,) = snapshot.build(cloud, V).nodes
+    assert row["hypervisor_type"] == "ironic"
+    server = {"id": "x", "vm_state": "active", "flavor": {"vcpus": 1, "extra_specs":
+                                                          {"hw:cpu_policy": "dedicated"}}}
+    attrs = snapshot.instance_attrs(server)
+    assert attrs["flavor_extra_specs"] == '{"hw:cpu_policy":"dedicated"}'
+    assert "pinned_availability_zone" not in attrs
+    assert snapshot.instance_attrs({**server, "pinned_availability_zone": "az2"})[
+        "pinned_availability_zone"] == "az2"
