@@ -196,7 +196,7 @@ def build_watcher_model(nodes: list[list[Any]], instances: list[list[Any]],
 
     model = ModelRoot()
     if extended_attributes is None:
-        extended_attributes = model.extended_attributes_enabled
+        extended_attributes = _watcher_extended_attributes(model)
     # Bypass the per-call lock and type checks of add_node/map_instance: we
     # build a fresh, private model, and 20,000 locked calls cost more than
     # the query. networkx's own methods do the same bookkeeping.
@@ -232,6 +232,17 @@ def build_watcher_model(nodes: list[list[Any]], instances: list[list[Any]],
             edges.append((instance.uuid, node_uuid))
     model.add_edges_from(edges)
     return model
+
+
+def _watcher_extended_attributes(model: ModelRoot) -> bool:
+    """Watcher's ``[compute_model] enable_extended_attributes``; False outside Watcher
+    (a process that never loaded Watcher's configuration has not enabled them)."""
+    from oslo_config import cfg
+
+    try:
+        return bool(model.extended_attributes_enabled)
+    except cfg.NoSuchOptError:
+        return False
 
 
 #: Instance fields Watcher's code reads without a guard, with what stands in when the

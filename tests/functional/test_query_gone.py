@@ -136,13 +136,17 @@ def test_query_command(gone: GraphQuery, conf) -> None:
     assert [r["uuid"] for r in query("viz_instances")] == sorted(LIVE)
 
 
-def test_watcher_model(gone: GraphQuery, neo4j_driver: neo4j.Driver) -> None:
-    # n2 is a placeholder until a resync gives it a uuid and capacity; stand in for that
-    # resync so that Watcher's model holds the node and maps its instances.
-    neo4j_driver.execute_query(
+def _resync_n2(driver: neo4j.Driver) -> None:
+    """n2 is a placeholder until a resync gives it a uuid and capacity; stand in for that
+    resync so that Watcher's model holds the node and maps its instances."""
+    driver.execute_query(
         "MATCH (c:ComputeNode {hypervisor_hostname: 'n2'}) "
         "SET c.uuid = 'u-n2', c.placeholder = false, c.vcpus = 8, c.memory_mb = 16384, "
         "c.disk_gb = 200", database_="neo4j")
+
+
+def test_watcher_model(gone: GraphQuery, neo4j_driver: neo4j.Driver) -> None:
+    _resync_n2(neo4j_driver)
     model = gone.to_watcher_model()
     assert set(model.get_all_instances()) == LIVE
     assert set(model.get_all_compute_nodes()) == {"u-n2"}
@@ -171,9 +175,10 @@ def test_viz_page(gone: GraphQuery, conf, tmp_path) -> None:
     assert ids == {"cn:n2"} | {f"i:{u}" for u in LIVE}
 
 
-def test_a_newer_event_brings_a_gone_instance_back(gone: GraphQuery,
-                                                   writer: GraphWriter) -> None:
+def test_a_newer_event_brings_a_gone_instance_back(gone: GraphQuery, writer: GraphWriter,
+                                                   neo4j_driver: neo4j.Driver) -> None:
     """The filter is the write side's mark, not the host: a revived instance shows again."""
+    _resync_n2(neo4j_driver)
     back = Instance(B, "h2", "n2", name="vm-back", flavor=SMALL, project_id=PROJECT)
     later = emitter.Clock(start=emitter.Clock().now.replace(hour=11))
     data = run(writer, [emitter.instance_event("instance.update", back, timestamp=later())])
