@@ -4,8 +4,9 @@
 // names only the destination host; service.* names only the host). Once a
 // node of that host is known, the placeholder's instances move to it (the
 // smallest hypervisor_hostname when there are several, as instance_move
-// chooses) and its newer service status is copied to every node of the host;
-// then the placeholder goes. The result is the one an ordered stream gives.
+// chooses) and it goes; its service status was passed on just before by
+// service_upsert with the rows fold_status read (the one status rule).
+// The result is the one an ordered stream gives.
 // No parameters; run at the end of each batch that may have created nodes.
 MATCH (p:ComputeNode {host_only: true})
 WITH p, COLLECT {
@@ -14,21 +15,7 @@ WITH p, COLLECT {
   RETURN c ORDER BY c.hypervisor_hostname
 } AS real
 WHERE size(real) > 0
-WITH p, real, head(real) AS target
-CALL (p, real) {
-  UNWIND real AS c
-  WITH p, c
-  WHERE p.service_version IS NOT NULL
-    AND p.service_version > coalesce(c.service_version, '')
-  SET c.service_version = p.service_version,
-      c.status = p.status,
-      c.state = p.state,
-      c.disabled_reason = p.disabled_reason,
-      c.forced_down = p.forced_down,
-      c.service_uuid = coalesce(p.service_uuid, c.service_uuid),
-      c.availability_zone = coalesce(p.availability_zone, c.availability_zone),
-      c.last_seen_up = coalesce(p.last_seen_up, c.last_seen_up)
-}
+WITH p, head(real) AS target
 CALL (p, target) {
   MATCH (i:Instance)-[old:HOSTED_ON]->(p)
   DELETE old

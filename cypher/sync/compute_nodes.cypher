@@ -1,17 +1,16 @@
 // Resync: upsert compute nodes from the nova API (hypervisors + placement).
 // Capacities and identity always apply (no notification carries them);
-// service status (state, status, disabled_reason, forced_down, zone) only
-// when the poll is newer than the node's service_version, so a
-// service.update that arrived after the poll started wins. A node whose
+// the service status is not written here but by service_upsert (the one
+// status rule), with the resync's ServiceUpsert rows at the poll's version. A node whose
 // host has a ServiceTombstone newer than the poll is not brought back.
 // Placeholders (by name or host-only with the same key) are completed:
 // placeholder = false; other host-only placeholders are folded afterwards
 // (GraphWriter.fold_placeholders). A stale node holding the same uuid under
 // another name loses the uuid (unique) before this one takes it.
-// $rows: [{uuid, hostname, hypervisor_hostname, state, status, disabled_reason,
-//          vcpus, vcpu_reserved, vcpu_ratio, memory_mb, memory_mb_reserved,
-//          memory_ratio, disk_gb, disk_gb_reserved, disk_ratio,
-//          availability_zone, forced_down, service_uuid, hypervisor_type, version}]
+// $rows: [{uuid, hostname, hypervisor_hostname, vcpus, vcpu_reserved, vcpu_ratio,
+//          memory_mb, memory_mb_reserved, memory_ratio, disk_gb, disk_gb_reserved,
+//          disk_ratio, hypervisor_type, version, ...}] (the status fields of the
+//          row are the drift's)
 UNWIND $rows AS row
 OPTIONAL MATCH (st:ServiceTombstone {hostname: row.hostname})
 WITH row, st
@@ -33,12 +32,3 @@ SET c.uuid = row.uuid, c.hostname = row.hostname,
     c.placeholder = false, c.host_only = false, c.synced_at = datetime(),
     c.seen_version = CASE WHEN row.version > coalesce(c.seen_version, '') THEN row.version
                           ELSE c.seen_version END
-WITH row, c
-CALL (row, c) {
-  WITH row, c
-  WHERE row.version > coalesce(c.service_version, '')
-  SET c.service_version = row.version, c.state = row.state, c.status = row.status,
-      c.disabled_reason = row.disabled_reason, c.forced_down = row.forced_down,
-      c.availability_zone = row.availability_zone,
-      c.service_uuid = coalesce(row.service_uuid, c.service_uuid)
-}

@@ -15,6 +15,7 @@ source host, so it updates attributes and leaves placement alone.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,13 @@ class InstanceUpsert:
     uuid: str
     version: str
     attrs: dict[str, Any] = field(default_factory=dict)
+    #: field -> version when the fields come from several changes (a batch's
+    #: merge, :func:`newest_per_key`); None: every field is at ``version``
+    versions: dict[str, str] | None = None
+
+    def field_versions(self) -> dict[str, str]:
+        """The version of each field this change carries."""
+        return self.versions or {k: self.version for k in self.attrs}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +86,12 @@ class InstanceDelete:
 
 @dataclass(frozen=True, slots=True)
 class ServiceUpsert:
-    """A nova-compute service's status, set on the compute node(s) of its host."""
+    """A nova-compute service's status, set on the compute node(s) of its host.
+
+    ``state`` (up/down) is None when the source does not know it: a
+    ``service.update`` says nothing about the heartbeat, so it changes the
+    state only when it forces the service down.
+    """
 
     host: str
     version: str
@@ -88,6 +101,10 @@ class ServiceUpsert:
     service_uuid: str | None = None
     availability_zone: str | None = None
     last_seen_up: str | None = None
+    state: str | None = None
+    #: version of ``state`` when it comes from another change of a batch's
+    #: merge (:func:`newest_per_key`); None: ``version`` when state is known
+    state_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,15 +141,44 @@ def newest_per_key(changes: list[Change]) -> list[Change]:
     next clause, so two rows for one entity in one statement would both pass
     the version check against the old value. Reducing first makes a batch
     equivalent to applying its changes one by one, and it is cheaper.
+    Attribute and service changes are merged rather than picked, because
+    their parts have their own versions: each instance field, and a
+    service's status apart from its state.
     Hard deletes win over soft ones of the same key whatever their versions.
     """
     best: dict[tuple[str, str], Change] = {}
     for change in changes:
         key = change_key(change)
         current = best.get(key)
-        if current is None or _beats(change, current):
+        if current is None:
+            best[key] = change
+        elif isinstance(change, InstanceUpsert) and isinstance(current, InstanceUpsert):
+            best[key] = _merge_attrs(current, change)
+        elif isinstance(change, ServiceUpsert) and isinstance(current, ServiceUpsert):
+            best[key] = _merge_service(current, change)
+        elif _beats(change, current):
             best[key] = change
     return list(best.values())
+
+
+def _merge_attrs(a: InstanceUpsert, b: InstanceUpsert) -> InstanceUpsert:
+    """Per field, the newest value: fields have their own versions (attributes.py)."""
+    attrs, versions = dict(a.attrs), a.field_versions()
+    for k, v in b.field_versions().items():
+        if v > versions.get(k, ""):
+            attrs[k], versions[k] = b.attrs[k], v
+    newest = b if b.version > a.version else a
+    return InstanceUpsert(a.uuid, newest.version, attrs, versions)
+
+
+def _merge_service(a: ServiceUpsert, b: ServiceUpsert) -> ServiceUpsert:
+    """The newest status, and the newest *known* state (each has its own version)."""
+    status = b if b.version > a.version else a
+    states = [(c.state_version or c.version, c.state) for c in (a, b) if c.state is not None]
+    if not states:
+        return dataclasses.replace(status, state=None, state_version=None)
+    version, state = max(states)
+    return dataclasses.replace(status, state=state, state_version=version)
 
 
 def _beats(new: Change, old: Change) -> bool:

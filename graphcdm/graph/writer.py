@@ -84,7 +84,8 @@ def is_security_error(exc: BaseException) -> bool:
 
 
 def _instance_upsert(c: InstanceUpsert) -> dict[str, Any]:
-    return {"uuid": c.uuid, "version": c.version, "attrs": c.attrs}
+    return {"uuid": c.uuid, "version": c.version, "attrs": c.attrs,
+            "versions": c.field_versions()}
 
 
 def _instance_move(c: InstanceMove) -> dict[str, Any]:
@@ -100,9 +101,14 @@ def _instance_delete(c: InstanceDelete) -> dict[str, Any]:
 
 
 def _service_upsert(c: ServiceUpsert) -> dict[str, Any]:
+    """A ``service_upsert`` row: status under ``version``, state under ``state_version``."""
     row = dataclasses.asdict(c)
+    del row["disabled"]
     row["status"] = "disabled" if c.disabled else "enabled"
-    row["state"] = "down" if c.forced_down else "up"
+    if c.state is None:
+        row["state_version"] = None
+    elif c.state_version is None:
+        row["state_version"] = c.version
     return row
 
 
@@ -249,7 +255,7 @@ class GraphWriter:
         :meth:`apply` does it after every batch that may create nodes; code
         that creates compute nodes another way (the resync) calls this after.
         """
-        return self._write(tx.value, "fold_placeholders", "folded")
+        return self._write(_fold_tx)
 
     def purge_tombstones(self, max_age_seconds: int, limit: int = 10000) -> int:
         """Delete tombstones older than the given age; returns how many.
@@ -335,8 +341,27 @@ def _run_plan(t: neo4j.ManagedTransaction, work: list[tuple[str, Rows]]) -> dict
     """Run (statement, rows) pairs in order in one transaction; summed counters."""
     totals: dict[str, int] = {}
     for name, rows in work:
+        if name == "fold_placeholders":
+            _pass_on_placeholder_status(t, totals)
         tx.add(totals, tx.counters(t, name, {"rows": rows} if rows else None))
     return totals
+
+
+def _pass_on_placeholder_status(t: neo4j.ManagedTransaction, totals: dict[str, int]) -> None:
+    """Before a fold: host-only placeholders' service status onto their host's nodes.
+
+    Through ``service_upsert`` (the one status rule) with the rows
+    ``fold_status`` reads; ``fold_placeholders`` then moves their instances
+    and deletes them.
+    """
+    rows = tx.records(t, "fold_status")
+    if rows:
+        tx.add(totals, tx.counters(t, "service_upsert", {"rows": rows}))
+
+
+def _fold_tx(t: neo4j.ManagedTransaction) -> int:
+    _pass_on_placeholder_status(t, {})
+    return tx.value(t, "fold_placeholders", "folded")
 
 
 def _log_retry(state: tenacity.RetryCallState) -> None:

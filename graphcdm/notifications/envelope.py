@@ -209,3 +209,17 @@ def from_endpoint(publisher_id: str, event_type: str, payload: Any,
     """
     return from_message({"publisher_id": publisher_id, "event_type": event_type,
                          "payload": payload, "metadata": metadata, **extra}, max_bytes)
+
+
+def ranked(version: str, rank: int) -> str:
+    """``version`` with a one-digit causal rank between its time and its message id.
+
+    Why: at equal timestamps (archives that keep seconds, coarse clocks) the
+    random message id would decide; the rank (from the event table) puts a
+    save's ``instance.update`` (0) before the operation event that follows
+    it in nova's code (1) first. Different timestamps are unaffected.
+    """
+    if not 0 <= rank <= 9:
+        raise ValueError(f"rank {rank} is not one digit")
+    when, _, message_id = version.partition("|")
+    return f"{when}|{rank}|{message_id}"

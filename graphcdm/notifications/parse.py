@@ -1,29 +1,45 @@
 """Parse: nova notifications to typed changes. Pure functions, no I/O.
 
-:data:`HANDLERS` is the one map from ``event_type`` to what the event means
-for the compute model. Every entry says how the event treats *placement*:
+:data:`EVENTS` is the one table from ``event_type`` to what the event means
+for the compute model, read off nova's code: how it treats *placement*, and
+which attribute *aspects* (:class:`~graphcdm.graph.attributes.Aspect`: state,
+flavor, details, lock) it is authoritative for. An event sets only the
+aspects it is authoritative for; the others keep what fresher events wrote.
+
+Placement:
 
 - ``PAYLOAD``: the payload's host/node is where the instance is now
   (a null host unmaps it: not scheduled yet, or shelve-offloaded);
 - ``REBUILD``: as ``PAYLOAD``, except that an evacuation's rebuild.end shows
   the OLD host; the destination compute emits it, so a publisher host that
   differs from the payload host is a move to the publisher host;
+- ``SAVER``: a save or an action on the instance by whoever published it.
+  Authoritative (placement and every aspect) only when the publisher is the
+  compute the payload names, or the payload names no host; otherwise the
+  saver is nova-api, nova-conductor (``instance.update`` is published as
+  ``nova-compute:<CONF.host>`` whoever saved) or a compute holding a stale
+  copy, and the event sets details only (see :func:`saver_is_authoritative`);
 - ``UNMAP``: the instance runs nowhere (shelve offload);
-- ``KEEP``: attributes only; the payload host may be stale
-  (``live_migration_post.end`` still shows the source);
+- ``KEEP``: placement untouched (the payload's host may be stale);
 - ``DELETE`` / ``SOFT_DELETE``: the instance leaves the model.
 
-Event types not in the map are *ignored* (counted, not rejected): nova
+Versions carry a causal *rank* between timestamp and message id
+(:func:`~graphcdm.notifications.envelope.ranked`): at equal timestamps an
+operation's event outranks an ``instance.update``.
+
+Event types not in the table are *ignored* (counted, not rejected): nova
 sends many that do not change the compute model.
 """
 
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from graphcdm.graph import attributes
+from graphcdm.graph.attributes import ALL_ASPECTS, Aspect
 from graphcdm.graph.changes import (
     Change,
     InstanceDelete,
@@ -32,18 +48,15 @@ from graphcdm.graph.changes import (
     InstanceUpsert,
     ServiceDelete,
     ServiceUpsert,
-    json_text,
 )
 from graphcdm.notifications import fields
-from graphcdm.notifications.envelope import Notification, Rejected
-
-#: Metadata larger than this (as JSON) is replaced by a marker, not stored.
-MAX_METADATA_CHARS = 16 * 1024
+from graphcdm.notifications.envelope import Notification, Rejected, ranked
 
 
 class Placement(enum.Enum):
     PAYLOAD = "payload"
     REBUILD = "rebuild"
+    SAVER = "saver"
     UNMAP = "unmap"
     KEEP = "keep"
     DELETE = "delete"
@@ -55,46 +68,78 @@ class Format(enum.Enum):
     LEGACY = "legacy"
 
 
-# (versioned event, legacy event, placement). None where nova has no twin.
-_INSTANCE_EVENTS: list[tuple[str | None, str | None, Placement]] = [
-    ("instance.create.end", "compute.instance.create.end", Placement.PAYLOAD),
-    ("instance.update", "compute.instance.update", Placement.PAYLOAD),
-    ("instance.rebuild.end", "compute.instance.rebuild.end", Placement.REBUILD),
-    ("instance.resize.end", "compute.instance.resize.end", Placement.PAYLOAD),
-    ("instance.resize_finish.end", "compute.instance.finish_resize.end", Placement.PAYLOAD),
-    ("instance.resize_confirm.end", "compute.instance.resize.confirm.end", Placement.PAYLOAD),
-    ("instance.resize_revert.end", "compute.instance.resize.revert.end", Placement.PAYLOAD),
-    ("instance.live_migration_post_dest.end",
-     "compute.instance.live_migration.post.dest.end", Placement.PAYLOAD),
-    ("instance.live_migration_post.end", "compute.instance.live_migration._post.end",
-     Placement.KEEP),
-    ("instance.live_migration_rollback.end",
-     "compute.instance.live_migration._rollback.end", Placement.PAYLOAD),
-    ("instance.live_migration_rollback_dest.end",
-     "compute.instance.live_migration.rollback.dest.end", Placement.PAYLOAD),
-    ("instance.live_migration_abort.end", None, Placement.KEEP),
-    ("instance.live_migration_force_complete.end", None, Placement.KEEP),
-    ("instance.evacuate", None, Placement.KEEP),
-    ("instance.shelve_offload.end", "compute.instance.shelve_offload.end", Placement.UNMAP),
-    ("instance.unshelve.end", "compute.instance.unshelve.end", Placement.PAYLOAD),
-    ("instance.shelve.end", "compute.instance.shelve.end", Placement.PAYLOAD),
-    ("instance.power_on.end", "compute.instance.power_on.end", Placement.PAYLOAD),
-    ("instance.power_off.end", "compute.instance.power_off.end", Placement.PAYLOAD),
-    ("instance.reboot.end", "compute.instance.reboot.end", Placement.PAYLOAD),
-    ("instance.shutdown.end", "compute.instance.shutdown.end", Placement.PAYLOAD),
-    ("instance.pause.end", "compute.instance.pause.end", Placement.PAYLOAD),
-    ("instance.unpause.end", "compute.instance.unpause.end", Placement.PAYLOAD),
-    ("instance.suspend.end", "compute.instance.suspend.end", Placement.PAYLOAD),
-    ("instance.resume.end", "compute.instance.resume.end", Placement.PAYLOAD),
-    ("instance.rescue.end", "compute.instance.rescue.end", Placement.PAYLOAD),
-    ("instance.unrescue.end", "compute.instance.unrescue.end", Placement.PAYLOAD),
-    ("instance.restore.end", "compute.instance.restore.end", Placement.PAYLOAD),
-    ("instance.lock", None, Placement.PAYLOAD),
-    ("instance.unlock", None, Placement.PAYLOAD),
-    ("instance.snapshot.end", "compute.instance.snapshot.end", Placement.PAYLOAD),
-    ("instance.trigger_crash_dump.end", None, Placement.PAYLOAD),
-    ("instance.delete.end", "compute.instance.delete.end", Placement.DELETE),
-    ("instance.soft_delete.end", "compute.instance.soft_delete.end", Placement.SOFT_DELETE),
+NONE: frozenset[Aspect] = frozenset()
+#: what a save or action by someone other than the payload's compute may set
+SAVER_OTHERS: frozenset[Aspect] = frozenset({Aspect.DETAILS})
+
+#: rank of a save (instance.update) and of every other event, see ranked()
+RANK_SAVE, RANK_EVENT = 0, 1
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of the event table: a nova event in both formats and its authority."""
+
+    versioned: str | None
+    legacy: str | None
+    placement: Placement
+    aspects: frozenset[Aspect] = ALL_ASPECTS
+    rank: int = RANK_EVENT
+    #: why, from nova's code (docs/EVENTS.md)
+    why: str = ""
+
+
+_STALE = "built from a copy taken before the write that ended the operation"
+
+#: The event table. None where nova has no twin in that format.
+EVENTS: list[Event] = [
+    Event("instance.create.end", "compute.instance.create.end", Placement.PAYLOAD),
+    Event("instance.update", "compute.instance.update", Placement.SAVER, rank=RANK_SAVE,
+          why="the row read back after a save, published as nova-compute:<saver's host> "
+              "whoever saved (notifications/base.py _send_versioned_instance_update)"),
+    Event("instance.rebuild.end", "compute.instance.rebuild.end", Placement.REBUILD,
+          why="evacuation: sent by the destination before finish_evacuation saves its host"),
+    Event("instance.resize.end", "compute.instance.resize.end", Placement.KEEP,
+          frozenset({Aspect.DETAILS, Aspect.LOCK}),
+          why="the source's copy (old flavor, resize_migrated) sent after casting "
+              "finish_resize; cross-cell it shows the source host (resize_instance)"),
+    Event("instance.resize_finish.end", "compute.instance.finish_resize.end",
+          Placement.PAYLOAD, why="the destination after saving host, new flavor, resized"),
+    Event("instance.resize_confirm.end", "compute.instance.resize.confirm.end",
+          Placement.PAYLOAD),
+    Event("instance.resize_revert.end", "compute.instance.resize.revert.end",
+          Placement.PAYLOAD),
+    Event("instance.live_migration_post_dest.end",
+          "compute.instance.live_migration.post.dest.end", Placement.PAYLOAD,
+          why="the destination after saving host/node (post_live_migration_at_destination)"),
+    Event("instance.live_migration_post.end", "compute.instance.live_migration._post.end",
+          Placement.KEEP, NONE, why=f"the source's copy: {_STALE} (_post_live_migration)"),
+    Event("instance.live_migration_rollback.end",
+          "compute.instance.live_migration._rollback.end", Placement.PAYLOAD,
+          why="the source after saving (_rollback_live_migration)"),
+    Event("instance.live_migration_rollback_dest.end",
+          "compute.instance.live_migration.rollback.dest.end", Placement.KEEP, NONE,
+          why=f"a cast to the destination with its copy (task_state migrating): {_STALE}"),
+    Event("instance.live_migration_abort.end", None, Placement.KEEP, NONE,
+          why="a copy with task_state migrating; the rollback that follows saves"),
+    Event("instance.live_migration_force_complete.end", None, Placement.KEEP, NONE,
+          why="a copy with task_state migrating; post_dest.end follows"),
+    Event("instance.evacuate", None, Placement.KEEP, NONE,
+          why="nova-api's copy before the rebuild (compute/api.py evacuate)"),
+    Event("instance.shelve_offload.end", "compute.instance.shelve_offload.end",
+          Placement.UNMAP),
+    Event("instance.unshelve.end", "compute.instance.unshelve.end", Placement.PAYLOAD),
+    *[Event(f"instance.{a}.end", f"compute.instance.{a}.end", Placement.SAVER)
+      for a in ("shelve", "power_on", "power_off", "reboot", "shutdown", "pause", "unpause",
+                "suspend", "resume", "rescue", "unrescue", "restore", "snapshot")],
+    Event("instance.trigger_crash_dump.end", None, Placement.SAVER),
+    Event("instance.lock", None, Placement.KEEP, frozenset({Aspect.LOCK}),
+          why="sent by nova-api:<host> (compute/api.py lock)"),
+    Event("instance.unlock", None, Placement.KEEP, frozenset({Aspect.LOCK}),
+          why="sent by nova-api:<host> (compute/api.py unlock)"),
+    Event("instance.delete.end", "compute.instance.delete.end", Placement.DELETE),
+    Event("instance.soft_delete.end", "compute.instance.soft_delete.end",
+          Placement.SOFT_DELETE),
 ]
 
 _SERVICE_EVENTS = ("service.create", "service.update", "service.delete")
@@ -124,114 +169,117 @@ _opt_bool = fields.flag
 _uuid = fields.instance_uuid
 
 
-def _metadata(value: Any) -> str | None:
-    """Instance metadata as a JSON string (Neo4j properties cannot be maps)."""
-    if value is None:
-        return None
-    if isinstance(value, list):  # legacy payloads: [{"key": k, "value": v}]
-        try:
-            value = {item["key"]: item["value"] for item in value}
-        except (TypeError, KeyError):
-            raise Rejected("metadata list is not key/value pairs") from None
-    if not isinstance(value, dict):
-        raise Rejected(f"metadata is {type(value).__name__}, not an object")
-    text = json_text(value)
-    if len(text) > MAX_METADATA_CHARS:
-        return json_text({"_truncated": len(text)})
-    return text
-
-
-def _disk_gb(root: int | None, ephemeral: int | None, swap_mb: int | None) -> int | None:
-    """Disk as Watcher counts it: root + ephemeral + swap rounded up to GB."""
-    if root is None and ephemeral is None and swap_mb is None:
-        return None
-    return (root or 0) + (ephemeral or 0) + math.ceil((swap_mb or 0) / 1024)
-
-
 # --------------------------------------------------------------------------
-# instance attributes, per format
+# instance attributes, per format: raw values only; attributes.derive() does the rest
+
+
+def _present(d: dict[str, Any], readers: dict[str, tuple[str, Callable[..., Any]]]
+             ) -> dict[str, Any]:
+    """{graph name: read(d, payload key)} for the payload keys present in ``d``.
+
+    Absent keys stay absent: the field is unknown to this payload, not null.
+    """
+    return {name: read(d, key) for name, (key, read) in readers.items() if key in d}
+
+
+_VERSIONED = {
+    "name": ("display_name", _opt_str), "state": ("state", _opt_str),
+    "task_state": ("task_state", _opt_str), "power_state": ("power_state", _opt_str),
+    "project_id": ("tenant_id", _opt_str), "user_id": ("user_id", _opt_str),
+    "locked": ("locked", _opt_bool), "locked_reason": ("locked_reason", _opt_str),
+    "availability_zone": ("availability_zone", _opt_str),
+    "created_at": ("created_at", _opt_str), "image": ("image_uuid", _opt_str),
+    "metadata": ("metadata", lambda d, k: d.get(k)),
+}
+_VERSIONED_FLAVOR = {
+    "vcpus": ("vcpus", _opt_int), "memory_mb": ("memory_mb", _opt_int),
+    "root_gb": ("root_gb", _opt_int), "ephemeral_gb": ("ephemeral_gb", _opt_int),
+    "swap_mb": ("swap", _opt_int), "flavor": ("name", _opt_str),
+    "flavor_id": ("flavorid", _opt_str),
+}
+_LEGACY = {
+    "name": ("display_name", _opt_str), "state": ("state", _opt_str),
+    "task_state": ("state_description", _opt_str),
+    "project_id": ("tenant_id", _opt_str), "user_id": ("user_id", _opt_str),
+    "availability_zone": ("availability_zone", _opt_str),
+    "created_at": ("created_at", _opt_str),
+    "metadata": ("metadata", lambda d, k: d.get(k)),
+    "vcpus": ("vcpus", _opt_int), "memory_mb": ("memory_mb", _opt_int),
+    "root_gb": ("root_gb", _opt_int), "ephemeral_gb": ("ephemeral_gb", _opt_int),
+    "flavor": ("instance_type", _opt_str), "flavor_id": ("instance_flavor_id", _opt_str),
+}
 
 
 def _versioned_instance(n: Notification) -> tuple[str, dict[str, Any], str | None, str | None]:
     d = _data(n)
     uuid = _uuid(d, "uuid")
+    raw = _present(d, _VERSIONED)
     flavor_obj = d.get("flavor")
-    flavor: dict[str, Any] = {}
     if flavor_obj is not None:
         if not isinstance(flavor_obj, dict):
             raise Rejected("flavor is not an object")
         flavor = flavor_obj.get("nova_object.data", flavor_obj)
         if not isinstance(flavor, dict):
             raise Rejected("flavor has no data object")
-    root, eph, swap = (_opt_int(flavor, "root_gb"), _opt_int(flavor, "ephemeral_gb"),
-                       _opt_int(flavor, "swap"))
-    attrs = {
-        "name": _opt_str(d, "display_name"),
-        "state": _opt_str(d, "state"),
-        "task_state": _opt_str(d, "task_state"),
-        "power_state": _opt_str(d, "power_state"),
-        "vcpus": _opt_int(flavor, "vcpus"),
-        "memory_mb": _opt_int(flavor, "memory_mb"),
-        "root_gb": root,
-        "ephemeral_gb": eph,
-        "swap_mb": swap,
-        "disk_gb": _disk_gb(root, eph, swap),
-        "flavor": _opt_str(flavor, "name"),
-        "flavor_id": _opt_str(flavor, "flavorid"),
-        "project_id": _opt_str(d, "tenant_id"),
-        "user_id": _opt_str(d, "user_id"),
-        "locked": _opt_bool(d, "locked"),
-        "locked_reason": _opt_str(d, "locked_reason"),
-        "availability_zone": _opt_str(d, "availability_zone"),
-        "created_at": _opt_str(d, "created_at"),
-        "metadata": _metadata(d.get("metadata")),
-    }
-    return uuid, attrs, _host(d, "host"), _host(d, "node")
+        raw.update(_present(flavor, _VERSIONED_FLAVOR))
+    return uuid, raw, _host(d, "host"), _host(d, "node")
 
 
 def _legacy_instance(n: Notification) -> tuple[str, dict[str, Any], str | None, str | None]:
     d = n.payload
     uuid = _uuid(d, "instance_id")
-    root, eph = _opt_int(d, "root_gb"), _opt_int(d, "ephemeral_gb")
-    disk = _opt_int(d, "disk_gb")
-    attrs = {
-        "name": _opt_str(d, "display_name"),
-        "state": _opt_str(d, "state"),
-        "task_state": _opt_str(d, "new_task_state") or _opt_str(d, "state_description") or None,
-        "power_state": None,
-        "vcpus": _opt_int(d, "vcpus"),
-        "memory_mb": _opt_int(d, "memory_mb"),
-        "root_gb": root,
-        "ephemeral_gb": eph,
-        "swap_mb": None,
-        "disk_gb": disk if disk is not None else _disk_gb(root, eph, None),
-        "flavor": _opt_str(d, "instance_type"),
-        "flavor_id": _opt_str(d, "instance_flavor_id"),
-        "project_id": _opt_str(d, "tenant_id"),
-        "user_id": _opt_str(d, "user_id"),
-        "locked": None,
-        "locked_reason": None,
-        "availability_zone": _opt_str(d, "availability_zone"),
-        "created_at": _opt_str(d, "created_at"),
-        "metadata": _metadata(d.get("metadata")),
-    }
-    return uuid, attrs, _host(d, "host"), _host(d, "node")
+    raw = _present(d, _LEGACY)
+    if d.get("new_task_state"):  # update notifications with states say it again
+        raw["task_state"] = _opt_str(d, "new_task_state")
+    return uuid, raw, _host(d, "host"), _host(d, "node")
 
 
 _READERS = {Format.VERSIONED: _versioned_instance, Format.LEGACY: _legacy_instance}
 
 
-def _instance_handler(fmt: Format, placement: Placement) -> Handler:
+def saver_is_authoritative(publisher_host: str | None, payload_host: str | None) -> bool:
+    """Whether a save (or action) may say where the instance is and what it is.
+
+    nova's ``instance.update`` is published as ``nova-compute:<CONF.host>`` of
+    whoever saved: a compute, nova-api or nova-conductor. Their payload is the
+    row read back after the save, but nova-api's clock may run ahead of the
+    computes' and nova-conductor saves copies that are not the live instance
+    (a cross-cell resize hides the source cell's copy, host = source, after
+    the destination finished). nova's API and conductor never place an
+    instance on a compute (they only null a host, e.g. cell0). So a save is
+    authoritative when its publisher is the compute the payload names, or
+    when the payload names no host at all. Decidable from the notification
+    alone, hence the same in any delivery order; on an all-in-one host the
+    API's save names that host only when the instance is there.
+    """
+    return payload_host is None or publisher_host == payload_host
+
+
+def _instance_handler(fmt: Format, event: Event) -> Handler:
     read = _READERS[fmt]
 
     def handle(n: Notification) -> list[Change]:
-        uuid, attrs, host, node = read(n)
-        version = n.version
-        if placement is Placement.DELETE or attrs.get("state") == "deleted":
+        uuid, raw, host, node = read(n)
+        try:
+            attrs = attributes.derive(raw)
+        except attributes.Invalid as exc:
+            raise Rejected(str(exc)) from None
+        version = ranked(n.version, event.rank)
+        placement, aspects = event.placement, event.aspects
+        if placement is Placement.SAVER:
+            if saver_is_authoritative(n.publisher_host, host):
+                placement = Placement.PAYLOAD
+            else:
+                placement, aspects = Placement.KEEP, aspects & SAVER_OTHERS
+        if placement is Placement.DELETE or (
+                Aspect.STATE in aspects and attrs.get("state") == "deleted"):
             return [InstanceDelete(uuid, version, final=True)]
         if placement is Placement.SOFT_DELETE:
             return [InstanceDelete(uuid, version, final=False)]
-        changes: list[Change] = [InstanceUpsert(uuid, version, attrs)]
+        changes: list[Change] = []
+        kept = attributes.restrict(attrs, aspects)
+        if kept:
+            changes.append(InstanceUpsert(uuid, version, kept))
         if placement is Placement.UNMAP:
             changes.append(InstanceUnmap(uuid, version))
         elif placement is Placement.REBUILD:
@@ -241,7 +289,7 @@ def _instance_handler(fmt: Format, placement: Placement) -> Handler:
                            else InstanceUnmap(uuid, version))
         return changes
 
-    handle.__doc__ = f"{fmt.value} instance event, placement {placement.value}"
+    handle.__doc__ = f"{fmt.value} instance event, placement {event.placement.value}"
     return handle
 
 
@@ -276,64 +324,100 @@ def _service_handler(n: Notification) -> list[Change] | None:
     if binary != "nova-compute":
         return None  # nova-scheduler, nova-conductor...: not a compute node
     host = _req_str(d, "host")
+    version = ranked(n.version, RANK_EVENT)
     if n.event_type == "service.delete":
-        return [ServiceDelete(host, n.version)]
+        return [ServiceDelete(host, version)]
+    forced_down = bool(_opt_bool(d, "forced_down"))
     return [ServiceUpsert(
         host=host,
-        version=n.version,
+        version=version,
         disabled=bool(_opt_bool(d, "disabled")),
         disabled_reason=_opt_str(d, "disabled_reason"),
-        forced_down=bool(_opt_bool(d, "forced_down")),
+        forced_down=forced_down,
         service_uuid=_opt_str(d, "uuid"),
         availability_zone=_opt_str(d, "availability_zone"),
         last_seen_up=_opt_str(d, "last_seen_up"),
+        state=_service_state(n.event_type, forced_down),
     )]
+
+
+def _service_state(event_type: str, forced_down: bool) -> str | None:
+    """up/down as far as the event knows it; None when it does not know.
+
+    nova's servicegroup says a service is down when forced down, else by its
+    heartbeat; ``service.update`` is sent only when disabled, disabled_reason
+    or forced_down change (objects/service.py ``_send_status_update_notification``)
+    and carries no heartbeat verdict. So: forced down is down; a
+    ``service.create`` comes from the service starting (up); any other
+    update leaves the state as the resync or an earlier event left it (a
+    dead host that gets disabled stays down).
+    """
+    if forced_down:
+        return "down"
+    return "up" if event_type == "service.create" else None
 
 
 def _build_handlers() -> dict[str, Handler]:
     handlers: dict[str, Handler] = {}
-    for versioned, legacy, placement in _INSTANCE_EVENTS:
-        if versioned:
-            handlers[versioned] = _instance_handler(Format.VERSIONED, placement)
-        if legacy:
-            handlers[legacy] = _instance_handler(Format.LEGACY, placement)
-    for event in _SERVICE_EVENTS:
-        handlers[event] = _service_handler
+    for event in EVENTS:
+        if event.versioned:
+            handlers[event.versioned] = _instance_handler(Format.VERSIONED, event)
+        if event.legacy:
+            handlers[event.legacy] = _instance_handler(Format.LEGACY, event)
+    for name in _SERVICE_EVENTS:
+        handlers[name] = _service_handler
     return handlers
 
 
 #: event_type -> handler; the one place that says which events matter.
 HANDLERS: dict[str, Handler] = _build_handlers()
 
+#: event_type -> its row of the event table (instance events)
+BY_TYPE: dict[str, Event] = {name: e for e in EVENTS for name in (e.versioned, e.legacy)
+                             if name}
+
 #: event_type -> placement effect, for documentation and the CLI.
 EFFECTS: dict[str, str] = {
-    **{e: p.value for v, leg, p in _INSTANCE_EVENTS for e in (v, leg) if e},
-    **{e: "service" for e in _SERVICE_EVENTS},
+    **{name: e.placement.value for name, e in BY_TYPE.items()},
+    **{name: "service" for name in _SERVICE_EVENTS},
 }
 
 
 #: effect -> what it does to the model, for docs/EVENTS.md.
 EFFECT_TEXT: dict[str, str] = {
     Placement.PAYLOAD.value:
-        "attributes; HOSTED_ON the payload's host/node (a null host unmaps)",
+        "HOSTED_ON the payload's host/node (a null host unmaps)",
     Placement.REBUILD.value:
-        "attributes; in place on the payload's host/node, or, when a compute on another "
+        "in place on the payload's host/node, or, when a compute on another "
         "host published it (evacuation: the payload still shows the failed host), "
         "HOSTED_ON the publisher's host",
+    Placement.SAVER.value:
+        "when the publisher is the payload's host or the payload names none: HOSTED_ON "
+        "the payload's host/node (null unmaps) and every listed aspect; otherwise "
+        "(nova-api, nova-conductor, a stale copy) placement untouched and details only",
     Placement.KEEP.value:
-        "attributes only; placement untouched (the payload's host may be stale)",
+        "placement untouched (the payload's host may be stale)",
     Placement.UNMAP.value:
-        "attributes; HOSTED_ON removed, the instance stays (shelve offload)",
+        "HOSTED_ON removed, the instance stays (shelve offload)",
     Placement.DELETE.value:
         "instance removed; a final tombstone stops any later event resurrecting it",
     Placement.SOFT_DELETE.value:
         "instance removed; a tombstone stops older events, a newer restore brings it back",
     "service":
-        "nova-compute only (other binaries ignored): create/update set status, state, "
-        "disabled_reason, forced_down on the host's compute node(s), a host-only "
-        "placeholder when none is known; delete removes the host's nodes and the "
-        "instances still placed there, and leaves a service tombstone",
+        "nova-compute only (other binaries ignored): create/update set status, "
+        "disabled_reason, forced_down on the host's compute node(s) (a host-only "
+        "placeholder when none is known); state only as far as the event knows it "
+        "(forced down: down; create: up; else untouched); delete removes the host's "
+        "nodes and the instances still placed there, and leaves a service tombstone",
 }
+
+
+def _aspects_text(event: Event) -> str:
+    if event.placement in (Placement.DELETE, Placement.SOFT_DELETE):
+        return "—"
+    if not event.aspects:
+        return "none"
+    return ", ".join(a.value for a in Aspect if a in event.aspects)
 
 
 def events_markdown() -> str:
@@ -342,29 +426,38 @@ def events_markdown() -> str:
     Generated so that the documentation cannot drift from the code; a unit
     test compares the file with this text.
     """
-    twins = {e: (v, leg) for v, leg, _ in _INSTANCE_EVENTS for e in (v, leg) if e}
     lines = [
         "# Nova events graphcdm handles",
         "",
-        "Generated from `graphcdm.notifications.parse.EFFECTS`; do not edit by hand.",
+        "Generated from `graphcdm.notifications.parse.EVENTS`; do not edit by hand.",
         "Regenerate with `python -c \"from graphcdm.notifications import parse;",
         "print(parse.events_markdown(), end='')\" > docs/EVENTS.md`.",
         "",
-        "Every change is applied only when newer than what the graph holds for the same",
-        "instance aspect (attributes or placement) or service: the version is the",
-        "envelope timestamp, tie-broken by message id. Event types not listed are",
-        "counted as *ignored*; malformed notifications as *rejected*.",
+        "Each instance event sets only the attribute aspects it is authoritative for",
+        "(read off nova's code): *state* (`state`, `task_state`, `power_state`), *flavor*",
+        "(`vcpus`, `memory_mb`, `root_gb`, `ephemeral_gb`, `swap_mb`, `flavor`, `flavor_id`),",
+        "*details* (`name`, `project_id`, `user_id`, `availability_zone`, `created_at`,",
+        "`metadata`, `boot_from_volume`), *lock* (`locked`, `locked_reason`). A field is",
+        "applied only when the event is newer than the field's own version (`v_<field>`)",
+        "and only when the payload's format carries it (legacy payloads carry no",
+        "`power_state`, `locked`, `locked_reason`, `swap_mb`, image); `disk_gb` is derived",
+        "from the stored fields. Placement has its own version. A version is the envelope",
+        "timestamp, then the rank (a save's `instance.update` 0, any other event 1), then",
+        "the message id. Event types not listed are counted as *ignored*; malformed",
+        "notifications as *rejected*.",
         "",
-        "| event type | format | twin | effect | what it does |",
-        "|---|---|---|---|---|",
+        "| event type | format | twin | placement | authoritative for | what it does | why |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for event in sorted(EFFECTS):
-        effect = EFFECTS[event]
-        fmt = "legacy" if event.startswith("compute.") else "versioned"
-        versioned, legacy = twins.get(event, (None, None))
-        twin = (legacy if fmt == "versioned" else versioned) or ""
-        lines.append(f"| `{event}` | {fmt} | {f'`{twin}`' if twin else '—'} | {effect} | "
-                     f"{EFFECT_TEXT[effect]} |")
+    for name in sorted(EFFECTS):
+        effect = EFFECTS[name]
+        fmt = "legacy" if name.startswith("compute.") else "versioned"
+        event = BY_TYPE.get(name)
+        twin = ((event.legacy if fmt == "versioned" else event.versioned) or "") if event else ""
+        aspects = _aspects_text(event) if event else "service status"
+        why = event.why if event else ""
+        lines.append(f"| `{name}` | {fmt} | {f'`{twin}`' if twin else '—'} | {effect} | "
+                     f"{aspects} | {EFFECT_TEXT[effect]} | {why} |")
     lines += [
         "",
         "Legacy publisher ids are `compute.<host>`, versioned `nova-compute:<host>`; a",

@@ -41,8 +41,9 @@ What the expected export holds, and why:
   node; a host known only by name (``service.*``, an evacuation's
   destination publisher) as a node named after the host. Nodes come from
   notifications only, so they are placeholders (``uuid`` null, capacities
-  null: nova never notifies them; the resync fills them). Status and state
-  follow the host's last ``service.*`` (null when it sent none).
+  null: nova never notifies them; the resync fills them). Status follows
+  the host's last ``service.*`` (null when it sent none); state only what
+  the events tell (forced down: down; service.create: up).
 - instances: every live instance with the simulator's attributes and the
   node it runs on (null when shelve-offloaded).
 
@@ -139,6 +140,9 @@ class Service:
     forced_down: bool = False
     #: True once a service.* notification told graphcdm about it
     notified: bool = False
+    #: up/down as far as the notified events told it (see parse._service_state):
+    #: forced down is down, a service.create is up, other updates say nothing
+    known_state: str | None = None
 
 
 @dataclass
@@ -237,7 +241,7 @@ class Simulator:
             svc = self.services[host]
             nodes.append({
                 "uuid": None, "hostname": host, "hypervisor_hostname": name,
-                "state": ("down" if svc.forced_down else "up") if svc.notified else None,
+                "state": svc.known_state,
                 "status": ("disabled" if svc.disabled else "enabled") if svc.notified else None,
                 "disabled_reason": svc.disabled_reason if svc.notified else None,
                 "vcpus": None, "memory_mb": None, "disk_gb": None, "placeholder": True,
@@ -304,6 +308,10 @@ class Simulator:
             message_id=self._id()))
         if binary == "nova-compute":
             svc.notified = True
+            if svc.forced_down:
+                svc.known_state = "down"
+            elif event == "service.create":
+                svc.known_state = "up"
             self.named_hosts.add(host)
 
     # -- choices --------------------------------------------------------

@@ -145,6 +145,10 @@ def _load(conf: cfg.ConfigOpts, writer: GraphWriter, snap: snapshot.Snapshot,
     total = len(snap.nodes)
     _add(report, writer.sync_write("compute_nodes", snap.nodes, batch,
                                    lambda n: tick("load compute nodes", n, total)))
+    # Service status and state through the notification path's service_upsert
+    # (the one status rule): a service.update newer than the poll wins.
+    for start in range(0, len(snap.service_changes), batch):
+        _add(report, writer.apply(snap.service_changes[start:start + batch]))
     report.written["placeholders_folded"] = writer.fold_placeholders()
     _add(report, writer.sync_write("aggregates", snap.aggregates, batch))
     _add(report, writer.sync_write("memberships", snap.memberships, batch))

@@ -1,9 +1,10 @@
 """Turn what a poll read into typed rows, and compare them with the graph: pure.
 
 The *transform* step of the resync: no I/O, so the arithmetic Watcher's
-collector does (placement inventories over hypervisor figures, disk =
-root unless boot-from-volume + ephemeral + swap rounded up to GB) and the
-drift a dry run prints are unit-tested on hand-written data.
+collector does (placement inventories over hypervisor figures) and the
+drift a dry run prints are unit-tested on hand-written data. Instance
+attributes are derived by :mod:`graphcdm.graph.attributes`, as for
+notifications (local disk is derived by ``instance_upsert`` from them).
 
 Instances become the same changes notifications give
 (:class:`~graphcdm.graph.changes.InstanceUpsert` and
@@ -14,15 +15,16 @@ snapshot row and a notification exactly as between two notifications.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphcdm.graph import attributes
 from graphcdm.graph.changes import (
     Change,
     InstanceMove,
     InstanceUnmap,
     InstanceUpsert,
+    ServiceUpsert,
     json_text,
 )
 from graphcdm.sync.nova import RawCloud
@@ -34,14 +36,10 @@ NODE_FIELDS = ("uuid", "hostname", "hypervisor_hostname", "state", "status", "di
                "hypervisor_type")
 
 #: Instance attributes compared by a dry run (placement is compared apart: "moved").
-INSTANCE_FIELDS = ("name", "state", "task_state", "vcpus", "memory_mb", "disk_gb", "flavor",
-                   "project_id")
+INSTANCE_FIELDS = ("name", "state", "task_state", "vcpus", "memory_mb", "root_gb",
+                   "ephemeral_gb", "swap_mb", "boot_from_volume", "flavor", "project_id")
 
 AGGREGATE_FIELDS = ("uuid", "name", "availability_zone", "metadata", "members")
-
-#: nova's power_state integers, named as versioned notifications name them.
-POWER_STATES = {0: "pending", 1: "running", 3: "paused", 4: "shutdown", 6: "crashed",
-                7: "suspended"}
 
 KINDS = ("compute_nodes", "instances", "aggregates")
 
@@ -52,6 +50,8 @@ class Snapshot:
 
     version: str
     nodes: list[dict[str, Any]] = field(default_factory=list)
+    #: one ServiceUpsert per host of ``nodes``: their service status and state
+    service_changes: list[ServiceUpsert] = field(default_factory=list)
     #: InstanceUpsert + InstanceMove/InstanceUnmap per server
     instance_changes: list[Change] = field(default_factory=list)
     #: uuid -> {INSTANCE_FIELDS..., host, node}: for the drift
@@ -59,13 +59,6 @@ class Snapshot:
     aggregates: list[dict[str, Any]] = field(default_factory=list)
     #: [{hypervisor_hostname, aggregate_ids}] for every node of the snapshot
     memberships: list[dict[str, Any]] = field(default_factory=list)
-
-
-def disk_gb(flavor: dict[str, Any], boot_from_volume: bool) -> int:
-    """Local disk as Watcher's collector computes it (swap is in MB, rounded up)."""
-    root = 0 if boot_from_volume else int(flavor.get("disk") or 0)
-    return root + int(flavor.get("ephemeral") or 0) + math.ceil(int(flavor.get("swap") or 0)
-                                                                / 1024)
 
 
 def _capacity(inv: dict[str, dict[str, Any]] | None, rc: str, total: Any
@@ -112,30 +105,52 @@ def node_rows(raw: RawCloud, version: str) -> list[dict[str, Any]]:
 
 
 def instance_attrs(s: dict[str, Any]) -> dict[str, Any]:
-    """A server's attributes under the names notifications give them (``parse``)."""
+    """A server's attributes: its raw values under the graph's names, then
+    :func:`graphcdm.graph.attributes.derive` as for notifications.
+
+    The listing at microversion 2.53 carries no flavor id nor lock reason:
+    they stay absent (untouched), as every field a source lacks.
+    """
     f = s.get("flavor") or {}
-    power = s.get("power_state")
-    metadata = s.get("metadata")
-    return {
+    raw = {
         "name": s.get("name"), "state": s.get("vm_state"), "task_state": s.get("task_state"),
-        "power_state": POWER_STATES.get(power, None if power is None else str(power)),
+        "power_state": s.get("power_state"),
         "vcpus": f.get("vcpus"), "memory_mb": f.get("ram"), "root_gb": f.get("disk"),
-        "ephemeral_gb": f.get("ephemeral"), "swap_mb": f.get("swap"),
-        "disk_gb": disk_gb(f, not s.get("image_id")), "flavor": f.get("name"),
+        "ephemeral_gb": f.get("ephemeral"), "swap_mb": f.get("swap") or 0,
+        "flavor": f.get("name"),
         "project_id": s.get("project_id"), "user_id": s.get("user_id"),
         "locked": s.get("locked"), "availability_zone": s.get("availability_zone"),
-        "created_at": s.get("created"),
-        "metadata": None if metadata is None else json_text(metadata),
-        "flavor_extra_specs": None if f.get("extra_specs") is None
-        else json_text(f["extra_specs"]),
+        "created_at": s.get("created"), "metadata": s.get("metadata"),
+        "image": s.get("image_id"), "flavor_extra_specs": f.get("extra_specs"),
         **({"pinned_availability_zone": s["pinned_availability_zone"]}
            if "pinned_availability_zone" in s else {}),
     }
+    return attributes.derive(raw)
+
+
+def service_changes(nodes: list[dict[str, Any]], version: str) -> list[ServiceUpsert]:
+    """One ServiceUpsert per host of the snapshot's nodes, at the poll's version.
+
+    The resync knows the heartbeat verdict (state up/down), so its rows set
+    both status and state, through the same statement as service events.
+    """
+    out: dict[str, ServiceUpsert] = {}
+    for n in nodes:
+        host = n["hostname"]
+        if host in out:
+            continue
+        out[host] = ServiceUpsert(
+            host=host, version=version, disabled=n["status"] == "disabled",
+            disabled_reason=n["disabled_reason"], forced_down=n["forced_down"],
+            service_uuid=n["service_uuid"], availability_zone=n["availability_zone"],
+            state=n["state"])
+    return [out[h] for h in sorted(out)]
 
 
 def build(raw: RawCloud, version: str) -> Snapshot:
     """The snapshot of a complete poll, every row at ``version``."""
     snap = Snapshot(version=version, nodes=node_rows(raw, version))
+    snap.service_changes = service_changes(snap.nodes, version)
     for s in sorted(raw.servers, key=lambda s: s["id"]):
         if s.get("vm_state") == "deleted":
             continue  # Watcher skips them too; the cleanup removes them

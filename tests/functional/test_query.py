@@ -192,7 +192,7 @@ def test_queries_read_what_the_writer_leaves(writer: GraphWriter,
     writer.apply([
         ServiceUpsert(host="hostx", version=v, disabled=True, disabled_reason="new"),
         InstanceUpsert(uuid="ia", version=v, attrs={"vcpus": 2, "memory_mb": 256,
-                                                     "disk_gb": 1, "project_id": "p"}),
+                                                     "root_gb": 1, "project_id": "p"}),
         InstanceMove(uuid="ia", version=v, host="hostx", node="nodex"),
     ])
     q = GraphQuery(neo4j_driver)

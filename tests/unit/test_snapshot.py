@@ -38,17 +38,10 @@ def raw(**kw) -> RawCloud:
     return base
 
 
-def test_disk_as_watcher_computes_it():
-    flavor = {"disk": 20, "ephemeral": 5, "swap": 1025}
-    assert snapshot.disk_gb(flavor, boot_from_volume=False) == 20 + 5 + 2
-    assert snapshot.disk_gb(flavor, boot_from_volume=True) == 5 + 2
-    assert snapshot.disk_gb({"disk": 10, "ephemeral": None, "swap": 0}, False) == 10
-
-
 def test_boot_from_volume_is_a_server_without_image():
     snap = snapshot.build(raw(servers=[server("a", "h1", "h1.example", image_id=None)]), V)
     upsert = next(c for c in snap.instance_changes if isinstance(c, InstanceUpsert))
-    assert upsert.attrs["disk_gb"] == 0
+    assert upsert.attrs["boot_from_volume"] is True  # instance_upsert then counts no root
     assert upsert.attrs["root_gb"] == 20
     assert upsert.attrs["power_state"] == "running"
 
