@@ -132,8 +132,8 @@ def created_at(value: Any) -> str | None:
     except ValueError:
         raise Invalid(f"created_at {value[:40]!r} is not a date and time") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def boot_from_volume(image: Any) -> bool:

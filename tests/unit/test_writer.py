@@ -56,10 +56,15 @@ def test_a_batch_of_every_kind_runs_the_plan_in_order():
 def test_service_rows_say_status_and_state():
     [(_, rows)] = rows_by_statement([ServiceDelete("h1", "001|a")])[:1]
     assert rows == [{"host": "h1", "version": "001|a"}]
-    work = dict(rows_by_statement([ServiceUpsert("h1", "002|a", disabled=True, forced_down=True)]))
+    work = dict(rows_by_statement([ServiceUpsert("h1", "002|a", disabled=True, forced_down=True,
+                                                 state="down")]))
     [row] = work["service_upsert"]
-    assert (row["status"], row["state"]) == ("disabled", "down")
+    assert (row["status"], row["state"], row["state_version"]) == ("disabled", "down", "002|a")
     assert list(work) == ["service_upsert", "fold_placeholders"]
+    # a service.update that does not force down does not know up/down: no state
+    [row] = dict(rows_by_statement([ServiceUpsert("h1", "003|a", disabled=True)]))[
+        "service_upsert"]
+    assert (row["status"], row["state"], row["state_version"]) == ("disabled", None, None)
 
 
 def test_guard_covers_every_written_instance_even_superseded_changes():
