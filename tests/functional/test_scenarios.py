@@ -39,6 +39,19 @@ class Scenario:
     #: absent key = not in the model); what the Watcher diff compares
     placement: dict[str, str | None] = field(default_factory=dict)
     tags: set[str] = field(default_factory=set)
+    #: more of the export to check: {"instances": {uuid: {field: value}},
+    #: "nodes": {hypervisor_hostname: {field: value}}} (see :func:`check_more`)
+    more: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+
+def check_more(data: dict[str, Any], scenario: Scenario) -> None:
+    """The export fields a scenario states beyond :func:`view`."""
+    found = {"instances": {i["uuid"]: i for i in data["instances"]},
+             "nodes": {n["hypervisor_hostname"]: n for n in data["compute_nodes"]}}
+    for kind, entities in scenario.more.items():
+        for key, fields in entities.items():
+            got = {f: found[kind][key][f] for f in fields}
+            assert got == fields, (scenario.name, kind, key)
 
 
 def view(data: dict[str, Any]) -> dict[str, Any]:
@@ -325,6 +338,269 @@ def create_on_unknown_host(legacy: bool = False) -> Scenario:
                     {X: "n7"})
 
 
+# --------------------------------------------------------------------------
+# nova's authority rules (issue 11): stale copies, non-compute savers, clock
+# resolution, boot from volume, a down host that gets disabled. Publisher ids
+# and the order of timestamps are those nova's code produces (cited per
+# scenario); the property test also shuffles, repeats and batches them.
+
+CONDUCTOR, API = "conductor1", "api1"
+
+
+def live_migration_stale_copies(legacy: bool = False) -> Scenario:
+    """nova-api saves task_state migrating; the destination saves host/node and
+    task_state None (post_live_migration_at_destination: instance.update from
+    h2, then post_dest.end); the source then sends live_migration_post.end from
+    its copy taken before (_post_live_migration: host h1, task migrating), with
+    the LATEST timestamp. It must change nothing: neither the placement nor the
+    task state."""
+    e, clock = _fmt(legacy), emitter.Clock()
+    x = Instance(X, "h1", "n1", flavor=SMALL)
+    moving = x.replace(task_state="migrating")
+    done = x.replace(host="h2", node="n2")
+    events = [
+        emitter.instance_event(e("instance.create.end", "compute.instance.create.end"), x,
+                               timestamp=clock()),
+        emitter.instance_event(e("instance.update", "compute.instance.update"), moving,
+                               timestamp=clock(), publisher_host=API),
+        emitter.instance_event(e("instance.update", "compute.instance.update"), done,
+                               timestamp=clock(), publisher_host="h2"),
+        emitter.instance_event(e("instance.live_migration_post_dest.end",
+                                 "compute.instance.live_migration.post.dest.end"), done,
+                               timestamp=clock(), publisher_host="h2"),
+        emitter.instance_event(e("instance.live_migration_post.end",
+                                 "compute.instance.live_migration._post.end"), moving,
+                               timestamp=clock(), publisher_host="h1"),
+    ]
+    return Scenario(f"live-migration-stale-copies-{'legacy' if legacy else 'versioned'}",
+                    events, {"nodes": {"n1": node("h1"), "n2": node("h2")},
+                             "instances": {X: inst("n2", "h2")}},
+                    {X: "n2"}, {"live-migration", "authority"},
+                    {"instances": {X: {"task_state": None}}})
+
+
+def live_migration_rollback_stale_dest() -> Scenario:
+    """An aborted live migration: the source saves task_state None and sends
+    rollback.end (_rollback_live_migration); abort.end (live_migration_abort)
+    and the destination's rollback_dest.end (a cast,
+    rollback_live_migration_at_destination) carry copies with task_state
+    migrating and later timestamps: the instance stays on h1, no task."""
+    clock = emitter.Clock()
+    x = Instance(X, "h1", "n1", flavor=SMALL)
+    moving = x.replace(task_state="migrating")
+    events = [
+        emitter.instance_event("instance.create.end", x, timestamp=clock()),
+        emitter.instance_event("instance.update", moving, timestamp=clock(),
+                               publisher_host=API),
+        emitter.instance_event("instance.update", x, timestamp=clock()),
+        emitter.instance_event("instance.live_migration_rollback.end", x, timestamp=clock()),
+        emitter.instance_event("instance.live_migration_abort.end", moving, timestamp=clock()),
+        emitter.instance_event("instance.live_migration_rollback_dest.end", moving,
+                               timestamp=clock(), publisher_host="h2"),
+    ]
+    return Scenario("live-migration-rollback-stale-dest", events,
+                    {"nodes": {"n1": node("h1")}, "instances": {X: inst("n1", "h1")}},
+                    {X: "n1"}, {"live-migration", "authority"},
+                    {"instances": {X: {"task_state": None}}})
+
+
+def resize_source_end_after_finish(legacy: bool = False) -> Scenario:
+    """Same-cell resize (resize_instance): the source sets host/node = h2 and
+    task resize_migrated, saves (instance.update from h1 naming h2), casts
+    finish_resize, and only then sends resize.end from its copy (old flavor).
+    The destination's resize_finish.end (_finish_resize: new flavor, vm_state
+    resized, task None) is stamped BEFORE that resize.end: the flavor and
+    state stay the destination's."""
+    e, clock = _fmt(legacy), emitter.Clock()
+    src = Instance(X, "h1", "n1", flavor=SMALL)
+    migrated = src.replace(host="h2", node="n2", task_state="resize_migrated")
+    finished = migrated.replace(flavor=LARGE, state="resized", task_state=None)
+    t_save, t_finish, t_end = clock(), clock(), clock()
+    events = [
+        emitter.instance_event(e("instance.create.end", "compute.instance.create.end"), src,
+                               timestamp=clock.skew(-10)),
+        emitter.instance_event(e("instance.update", "compute.instance.update"), migrated,
+                               timestamp=t_save, publisher_host="h1"),
+        emitter.instance_event(e("instance.resize_finish.end",
+                                 "compute.instance.finish_resize.end"), finished,
+                               timestamp=t_finish, publisher_host="h2"),
+        emitter.instance_event(e("instance.resize.end", "compute.instance.resize.end"),
+                               migrated, timestamp=t_end, publisher_host="h1"),
+    ]
+    return Scenario(f"resize-source-end-after-finish-{'legacy' if legacy else 'versioned'}",
+                    events, {"nodes": {"n1": node("h1"), "n2": node("h2")},
+                             "instances": {X: inst("n2", "h2", state="resized", vcpus=4)}},
+                    {X: "n2"}, {"resize", "authority"},
+                    {"instances": {X: {"task_state": None, "flavor": "m1.large",
+                                       "disk_gb": 80}}})
+
+
+def cross_cell_resize_hidden_copy() -> Scenario:
+    """Cross-cell resize (conductor/tasks/cross_cell_migrate.py): resize.end
+    shows the SOURCE host; the destination's resize_finish.end the new host
+    and flavor; then the conductor hides the source cell's copy
+    (_update_instance_mapping: source_cell_instance.hidden = True; save), an
+    instance.update published as nova-compute:<conductor's host> with host =
+    h1 and the old flavor, stamped last. The conductor then sends the
+    confirm (_send_resize_confirm_notification, CONF.host = the conductor's)."""
+    clock = emitter.Clock()
+    src = Instance(X, "h1", "n1", flavor=SMALL)
+    finished = src.replace(host="h2", node="n2", flavor=LARGE, state="resized")
+    hidden = src.replace(task_state="resize_migrated")
+    events = [
+        emitter.instance_event("instance.create.end", src, timestamp=clock()),
+        emitter.instance_event("instance.resize.end", hidden, timestamp=clock()),
+        emitter.instance_event("instance.resize_finish.end", finished, timestamp=clock()),
+        emitter.instance_event("instance.update", hidden, timestamp=clock(),
+                               publisher_host=CONDUCTOR),
+    ]
+    confirmed = emitter.instance_event("instance.resize_confirm.end",
+                                       finished.replace(state="active"), timestamp=clock(),
+                                       publisher_host=CONDUCTOR)
+    return Scenario("cross-cell-resize-hidden-copy", [*events, confirmed],
+                    {"nodes": {"n1": node("h1"), "n2": node("h2")},
+                     "instances": {X: inst("n2", "h2", vcpus=4)}},
+                    {X: "n2"}, {"resize", "authority"},
+                    {"instances": {X: {"flavor": "m1.large", "task_state": None}}})
+
+
+def cross_cell_resize_before_confirm() -> Scenario:
+    """The cross-cell resize above, before its confirm: the conductor's save of
+    the hidden source copy is the newest event and must not move X back."""
+    full = cross_cell_resize_hidden_copy()
+    return Scenario("cross-cell-resize-before-confirm", full.events[:-1],
+                    {"nodes": {"n1": node("h1"), "n2": node("h2")},
+                     "instances": {X: inst("n2", "h2", state="resized", vcpus=4)}},
+                    {X: "n2"}, {"resize", "authority"},
+                    {"instances": {X: {"flavor": "m1.large", "task_state": None}}})
+
+
+def api_save_clock_ahead() -> Scenario:
+    """nova-api renames X (compute/api.py update_instance: instance.save() on
+    the controller, instance.update published as nova-compute:api1 with the
+    row read back: host h1) just before the live migration to h2 completes;
+    the controller's clock runs 300 ms ahead, so its save is stamped after
+    post_dest.end. Then nova-api locks it (compute/api.py lock: instance.lock
+    from nova-api:api1), also skewed. The rename and the lock hold; the
+    placement stays the compute's."""
+    clock = emitter.Clock()
+    x = Instance(X, "h1", "n1", flavor=SMALL)
+    create = emitter.instance_event("instance.create.end", x, timestamp=clock())
+    t_dest = clock()
+    dest = emitter.instance_event("instance.live_migration_post_dest.end",
+                                  x.replace(host="h2", node="n2"), timestamp=t_dest)
+    rename = emitter.instance_event("instance.update", x.replace(name="renamed"),
+                                    timestamp=clock.skew(0.3), publisher_host=API)
+    lock = emitter.instance_event("instance.lock", x.replace(name="renamed", locked=True),
+                                  timestamp=clock.skew(0.4), publisher_host=API)
+    lock["publisher_id"] = f"nova-api:{API}"
+    return Scenario("api-save-clock-ahead", [create, dest, rename, lock],
+                    {"nodes": {"n1": node("h1"), "n2": node("h2")},
+                     "instances": {X: inst("n2", "h2")}},
+                    {X: "n2"}, {"authority"}, {"instances": {X: {"name": "renamed"}}})
+
+
+def second_resolution_unshelve(legacy: bool = False) -> Scenario:
+    """Timestamps cut to the second (an archive): unshelve on h2
+    (manager.py unshelve_instance) saves task_state spawning (instance.update),
+    spawns, saves vm_state active / task None, then sends unshelve.end -- in
+    the same second. At equal timestamps the operation's .end outranks the
+    update whatever the random message ids."""
+    e = _fmt(legacy)
+    x = Instance(X, "h1", "n1", flavor=SMALL)
+    offloaded = x.replace(host=None, node=None, state="shelved_offloaded")
+    spawning = offloaded.replace(host="h2", node="n2", task_state="spawning")
+    events = [
+        emitter.instance_event(e("instance.create.end", "compute.instance.create.end"), x,
+                               timestamp="2026-11-25 10:00:01"),
+        emitter.instance_event(e("instance.shelve_offload.end",
+                                 "compute.instance.shelve_offload.end"), offloaded,
+                               timestamp="2026-11-25 10:00:02", publisher_host="h1"),
+        emitter.instance_event(e("instance.update", "compute.instance.update"), spawning,
+                               timestamp="2026-11-25 10:00:03", publisher_host="h2",
+                               message_id="ffffffff-ffff-4fff-bfff-ffffffffffff"),
+        emitter.instance_event(e("instance.unshelve.end", "compute.instance.unshelve.end"),
+                               x.replace(host="h2", node="n2"),
+                               timestamp="2026-11-25 10:00:03",
+                               message_id="00000000-0000-4000-8000-000000000000"),
+    ]
+    return Scenario(f"second-resolution-unshelve-{'legacy' if legacy else 'versioned'}",
+                    events, {"nodes": {"n1": node("h1"), "n2": node("h2")},
+                             "instances": {X: inst("n2", "h2")}},
+                    {X: "n2"}, {"authority"}, {"instances": {X: {"task_state": None}}})
+
+
+BFV_FLAVOR = Flavor(name="m1.swap", flavorid="6", vcpus=1, memory_mb=2048, root_gb=20,
+                    swap=1536)
+
+
+def _boot_from_volume(message: dict[str, Any]) -> dict[str, Any]:
+    """nova's versioned payload of a volume-backed instance: image_uuid "" """
+    data = message["payload"].get("nova_object.data")
+    if data is not None:
+        data["image_uuid"] = ""
+    return message
+
+
+def boot_from_volume_both_formats() -> Scenario:
+    """notification_format = both: every action sends its legacy twin
+    (notify_about_instance_usage) and its versioned event
+    (notify_about_instance_action). X boots from volume (image_uuid ""),
+    Y from an image; both have 1536 MB swap. Local disk as Watcher counts it:
+    X 0 + 2, Y 20 + 2, however the legacy twins (no image, no swap) fall."""
+    clock = emitter.Clock()
+    x = Instance(X, "h1", "n1", flavor=BFV_FLAVOR)
+    y = Instance(Y, "h1", "n1", flavor=BFV_FLAVOR)
+    events = []
+    for inst_, bfv in ((x, True), (y, False)):
+        for v, leg, state in (("instance.create.end", "compute.instance.create.end", inst_),
+                              ("instance.power_off.end", "compute.instance.power_off.end",
+                               inst_.replace(state="stopped", power_state="shutdown"))):
+            versioned = emitter.instance_event(v, state, timestamp=clock())
+            events.append(_boot_from_volume(versioned) if bfv else versioned)
+            events.append(emitter.instance_event(leg, state, timestamp=clock()))
+    return Scenario("boot-from-volume-both-formats", events,
+                    {"nodes": {"n1": node("h1")},
+                     "instances": {X: inst("n1", "h1", state="stopped"),
+                                   Y: inst("n1", "h1", state="stopped")}},
+                    {X: "n1", Y: "n1"}, {"authority"},
+                    {"instances": {X: {"disk_gb": 2}, Y: {"disk_gb": 22}}})
+
+
+def forced_down_host_disabled_then_unforced() -> Scenario:
+    """A failed host: forced down, then disabled, then un-forced while still
+    dead. service.update is sent only when disabled/disabled_reason/
+    forced_down change (objects/service.py _send_status_update_notification)
+    and does not carry the heartbeat verdict: after forced_down goes back to
+    false nothing says the host is up again (servicegroup is_up then needs a
+    fresh heartbeat), so it stays down until a resync."""
+    clock = emitter.Clock()
+    x = Instance(X, "h1", "n1", flavor=SMALL)
+    events = [
+        emitter.service_event("service.create", "h1", timestamp=clock()),
+        emitter.instance_event("instance.create.end", x, timestamp=clock()),
+        emitter.service_event("service.update", "h1", timestamp=clock(), forced_down=True),
+        emitter.service_event("service.update", "h1", timestamp=clock(), forced_down=True,
+                              disabled=True, disabled_reason="dead"),
+        emitter.service_event("service.update", "h1", timestamp=clock(), disabled=True,
+                              disabled_reason="dead"),
+    ]
+    return Scenario("forced-down-host-disabled-then-unforced", events,
+                    {"nodes": {"n1": node("h1", "disabled", "dead")},
+                     "instances": {X: inst("n1", "h1")}},
+                    {X: "n1"}, {"service", "authority"}, {"nodes": {"n1": {"state": "down"}}})
+
+
+AUTHORITY: list[Scenario] = [
+    live_migration_stale_copies(), live_migration_stale_copies(legacy=True),
+    live_migration_rollback_stale_dest(),
+    resize_source_end_after_finish(), resize_source_end_after_finish(legacy=True),
+    cross_cell_resize_hidden_copy(), cross_cell_resize_before_confirm(),
+    api_save_clock_ahead(),
+    second_resolution_unshelve(), second_resolution_unshelve(legacy=True),
+    boot_from_volume_both_formats(), forced_down_host_disabled_then_unforced(),
+]
+
 SCENARIOS: list[Scenario] = [
     rebuild_in_place(), rebuild_in_place(legacy=True),
     evacuate(), evacuate(legacy=True), evacuate_to_unknown_host(),
@@ -335,6 +611,7 @@ SCENARIOS: list[Scenario] = [
     scheduler_service_update(), service_disable_enable(), service_disable_enable(False),
     service_before_node_known(), decommission(), service_delete_with_instance(),
     create_on_unknown_host(), create_on_unknown_host(legacy=True),
+    *AUTHORITY,
 ]
 BY_NAME = {s.name: s for s in SCENARIOS}
 
@@ -356,13 +633,16 @@ def run(writer, messages: list[dict[str, Any]], batch: int | None = None) -> dic
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
 def test_scenario_one_by_one(writer, scenario):
-    assert view(run(writer, scenario.events)) == scenario.expect
+    data = run(writer, scenario.events)
+    assert view(data) == scenario.expect
+    check_more(data, scenario)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
 def test_scenario_in_one_batch_twice(writer, scenario):
     first = run(writer, scenario.events, batch=len(scenario.events))
     assert view(first) == scenario.expect
+    check_more(first, scenario)
     assert run(writer, scenario.events, batch=len(scenario.events)) == first
 
 

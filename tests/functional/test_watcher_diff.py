@@ -140,6 +140,14 @@ WATCHER_WRONG: dict[str, tuple[dict[str, str | None], str]] = {
     "service-delete-with-instance": (
         {X: None, Y: "h2"},
         "service.delete leaves its instances unmapped but present"),
+    "api-save-clock-ahead": (
+        {X: "h1"},
+        "an instance.update saved by nova-api (published as nova-compute:<controller>, "
+        "its clock ahead) moves the instance back to the host its row showed"),
+    "cross-cell-resize-before-confirm": (
+        {X: "h1"},
+        "the conductor's save of the hidden source-cell copy (instance.update, host = "
+        "source) moves the resized instance back to the source"),
     "create-on-unknown-host-versioned": (
         {X: None},
         "create.end on a host nova cannot resolve raises after adding the instance: "
@@ -226,3 +234,16 @@ def test_create_on_unknown_host_is_complete(writer):
     assert inst["hosted_on"] == {"hostname": "h7", "hypervisor_hostname": "n7"}
     [node] = data["compute_nodes"]
     assert node["uuid"] is None  # a flagged placeholder until the resync completes it
+
+
+def test_a_down_host_that_gets_disabled_stays_down_unlike_watcher(writer):
+    """Watcher derives a node's state from forced_down alone (its
+    VersionedNotification service.update handler: DOWN if forced_down else
+    UP), so un-forcing a dead host, or disabling one, brings it up; nova's
+    service.update carries no heartbeat verdict (objects/service.py
+    _send_status_update_notification), so graphcdm keeps the last known state."""
+    scenario = BY_NAME["forced-down-host-disabled-then-unforced"]
+    watcher = WatcherModel().feed(scenario.events)
+    assert watcher.model.get_node_by_uuid(_node_uuid("h1")).state == "up"  # wrong
+    data = ours(writer, scenario.events)
+    assert {n["hostname"]: n["state"] for n in data["compute_nodes"]} == {"h1": "down"}
