@@ -127,3 +127,36 @@ def test_the_newer_name_check_can_fail():
     assert _uses_after_310(ast.parse("import tomllib\nfrom datetime import UTC\n"
                                      "import typing as t\nx: t.Self\nExceptionGroup")) == [
         "import tomllib", "from datetime import UTC", "typing.Self", "ExceptionGroup"]
+
+
+def test_the_image_installs_the_wheel_and_checks_its_health():
+    """Multi-stage: the wheel built from the checkout, installed alone; HEALTHCHECK on /healthz."""
+    dockerfile = (REPO / "Dockerfile").read_text()
+    stages = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert len(stages) == 2 and stages[0].endswith(" AS build")
+    final = dockerfile.rsplit("\nFROM ", 1)[1]
+    assert "python -m build --wheel" in dockerfile
+    assert "pip install --no-cache-dir /tmp/dist/graphcdm-*.whl" in final
+    assert "COPY . ." not in final  # no source tree in the image
+    assert "HEALTHCHECK" in final and "/healthz" in final
+    assert "USER graphcdm" in final
+
+
+def test_compose_requires_its_passwords_and_mounts_the_config():
+    import yaml
+
+    text = (REPO / "docker-compose.yml").read_text()
+    services = yaml.safe_load(text)["services"]
+    listener = services["graphcdm-listener"]
+    env = listener["environment"]
+    for value in (services["neo4j"]["environment"]["NEO4J_AUTH"], env["GRAPHCDM_NEO4J_PASSWORD"],
+                  services["rabbitmq"]["environment"]["RABBITMQ_DEFAULT_PASS"],
+                  env["GRAPHCDM_TRANSPORT_URL"]):
+        assert ":?" in value and ":-" not in value, value  # required, never a default
+    assert "/healthz" in " ".join(listener["healthcheck"]["test"])
+    assert "./etc/graphcdm:/etc/graphcdm:ro" in listener["volumes"]
+    assert "./etc/openstack:/etc/openstack:ro" in listener["volumes"]
+    ignored = (REPO / ".gitignore").read_text().split()
+    assert {".env", "etc/graphcdm/graphcdm.conf", "etc/openstack/"} <= set(ignored)
+    example = (REPO / ".env.example").read_text()
+    assert "NEO4J_PASSWORD=\n" in example and "RABBITMQ_PASSWORD=\n" in example
