@@ -9,8 +9,9 @@ test; these check graph properties the export does not show.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
-from graphcdm.notifications import envelope
+from graphcdm.notifications import envelope, samples
 from graphcdm.notifications.pipeline import Pipeline
 from graphcdm.read import export
 from graphcdm.sim import emitter
@@ -120,3 +121,66 @@ def test_a_service_update_newer_than_the_poll_keeps_its_status(writer):
     [n1] = export.export(writer)["compute_nodes"]
     assert (n1["hypervisor_hostname"], n1["state"], n1["status"], n1["disabled_reason"],
             n1["uuid"]) == ("n1", "down", "disabled", "drain", "u1")
+
+
+# --------------------------------------------------------------------------
+# the same rules on nova's own sample payloads (doc/notification_samples)
+
+
+def _sample(shared_data, name: str, seconds: int, publisher_host: str, **data) -> dict:
+    """nova's sample ``name`` with the publisher and time nova's code gives it."""
+    msg = samples.load_sample(shared_data / "nova-notification-samples" / f"{name}.json")
+    msg["payload"]["nova_object.data"].update(data)
+    msg["publisher_id"] = f"nova-compute:{publisher_host}"
+    msg["timestamp"] = str(T0 + dt.timedelta(seconds=seconds))
+    msg["message_id"] = f"{seconds:08d}-0000-4000-8000-{name[-12:].rjust(12, '0')}"
+    return msg
+
+
+def _every_order(writer, events: list[dict]) -> dict:
+    """Every permutation, one by one, then all twice in one batch: one export."""
+    seen = []
+    for order in itertools.permutations(events):
+        writer.reset()
+        for m in order:
+            _apply(writer, [m])
+        seen.append(export.export(writer))
+    writer.reset()
+    _apply(writer, [*events, *reversed(events)])
+    seen.append(export.export(writer))
+    assert all(s == seen[0] for s in seen)
+    return seen[0]
+
+
+def test_nova_samples_live_migration_post_end_is_stale(writer, shared_data):
+    """nova's samples: post_dest.end from the destination (host2, task None,
+    post_live_migration_at_destination) then post.end from the source's copy
+    (host compute, task_state migrating, _post_live_migration), stamped last."""
+    events = [
+        _sample(shared_data, "instance-create-end", 0, "compute"),
+        _sample(shared_data, "instance-live_migration_post_dest-end", 2, "host2"),
+        _sample(shared_data, "instance-live_migration_post-end", 3, "compute"),
+    ]
+    [i] = _every_order(writer, events)["instances"]
+    assert i["hosted_on"] == {"hostname": "host2", "hypervisor_hostname": "host2"}
+    assert (i["state"], i["task_state"]) == ("active", None)
+
+
+def test_nova_samples_resize_end_after_resize_finish(writer, shared_data):
+    """nova's samples: resize_finish.end (other_flavor, resized) from the
+    destination, then the source's resize.end (test_flavor, resize_migrated;
+    resize_instance sends it after casting finish_resize) stamped later."""
+    flavor = samples.load_sample(shared_data / "nova-notification-samples"
+                                 / "instance-resize_finish-end.json")["payload"][
+        "nova_object.data"]["flavor"]["nova_object.data"]
+    events = [
+        _sample(shared_data, "instance-create-end", 0, "compute"),
+        _sample(shared_data, "instance-resize_finish-end", 2, "host2", host="host2",
+                node="host2"),
+        _sample(shared_data, "instance-resize-end", 3, "compute", host="host2", node="host2"),
+    ]
+    [i] = _every_order(writer, events)["instances"]
+    assert i["hosted_on"] == {"hostname": "host2", "hypervisor_hostname": "host2"}
+    assert (i["state"], i["task_state"], i["flavor"]) == ("resized", None, flavor["name"])
+    assert i["disk_gb"] == flavor["root_gb"] + flavor["ephemeral_gb"] + -(-flavor["swap"]
+                                                                          // 1024)
