@@ -127,23 +127,45 @@ def prepare(messages: list[dict[str, Any]], batch_size: int,
     return batches
 
 
+_CEIL_STATEMENTS = (("instance", CEIL_INSTANCES), ("delete", CEIL_DELETES),
+                    ("service", CEIL_SERVICES))
+
+
+def _ceiling_tx(tx: neo4j.ManagedTransaction, batch: dict[str, list]) -> None:
+    for kind, statement in _CEIL_STATEMENTS:
+        if batch[kind]:
+            tx.run(statement, rows=batch[kind]).consume()
+
+
 def neo4j_ceiling(driver: neo4j.Driver, batches: list[dict[str, list[dict[str, Any]]]],
                   database: str = "neo4j") -> tuple[float, int]:
     """Write the batches, one transaction each; return (seconds, rows written)."""
-    statements = (("instance", CEIL_INSTANCES), ("delete", CEIL_DELETES),
-                  ("service", CEIL_SERVICES))
-
-    def tx_fn(tx: neo4j.ManagedTransaction, batch: dict[str, list]) -> None:
-        for kind, statement in statements:
-            if batch[kind]:
-                tx.run(statement, rows=batch[kind]).consume()
-
+    tx_fn = _ceiling_tx
     rows = sum(len(v) for b in batches for v in b.values())
     with driver.session(database=database) as session:
         start = time.perf_counter()
         for batch in batches:
             session.execute_write(tx_fn, batch)
         return time.perf_counter() - start, rows
+
+
+def neo4j_latencies(driver: neo4j.Driver, batches: list[dict[str, list[dict[str, Any]]]],
+                    database: str = "neo4j") -> list[float]:
+    """Write the batches as :func:`neo4j_ceiling` does; each transaction's seconds.
+
+    With one notification per batch this is the floor of event-to-commit
+    latency: Neo4j committing one bare transaction, nothing else.
+    """
+    tx_fn = _ceiling_tx
+    out = []
+    with driver.session(database=database) as session:
+        for batch in batches:
+            if not any(batch.values()):
+                continue
+            start = time.perf_counter()
+            session.execute_write(tx_fn, batch)
+            out.append(time.perf_counter() - start)
+    return out
 
 
 # -- Watcher 17's in-memory handler --------------------------------------

@@ -19,10 +19,18 @@ OPTS = [
                help="Listener pool name: graphcdm gets its own queue per topic, so it "
                     "does not steal messages from Watcher or other consumers. Every "
                     "graphcdm process of one deployment uses the same pool."),
+    cfg.StrOpt("batching", default="group", choices=["group", "timeout"],
+               help="How batches are formed. 'group' (group commit): as soon as an "
+                    "executor thread is free it commits everything read so far, up to "
+                    "batch_size; a notification in a quiet cloud is committed alone at "
+                    "once, a busy stream makes large batches by itself. 'timeout': "
+                    "oslo.messaging's batch listener, which waits up to batch_timeout for "
+                    "batch_size notifications (that wait is the latency at low rates)."),
     cfg.IntOpt("batch_size", default=500, min=1,
                help="Most notifications applied in one Neo4j transaction."),
     cfg.FloatOpt("batch_timeout", default=0.2, min=0.0,
-                 help="Seconds to wait for a batch to fill before applying what came."),
+                 help="With batching = timeout only: seconds to wait for a batch to fill "
+                      "before applying what came."),
     cfg.IntOpt("executor_threads", default=1, min=1,
                help="Batches one process commits concurrently. More than 1 rarely pays: "
                     "concurrent batches touching the same hosts deadlock in Neo4j and are "

@@ -1,8 +1,10 @@
 """The service: an oslo.messaging batch listener that keeps the graph current.
 
-Why a *batch* listener: one Neo4j transaction per batch (``batch_size``
-notifications or ``batch_timeout`` seconds) instead of one per message is
-what makes the listener keep up with a busy cloud. Why it loses nothing:
+Why a *batch* listener: one Neo4j transaction per batch instead of one per
+message is what makes the listener keep up with a busy cloud; batches are
+formed by group commit (:mod:`graphcdm.notifications.batching`: a free
+executor thread takes everything read so far, up to ``batch_size``), so a
+quiet cloud's notification is committed at once. Why it loses nothing:
 a batch is acknowledged only after its transaction committed; when Neo4j
 cannot be written (after the writer's own retries) the endpoint returns
 ``REQUEUE`` and RabbitMQ delivers the messages again later. A redelivered
@@ -34,12 +36,11 @@ from typing import Any
 import oslo_messaging
 import prometheus_client as prom
 from oslo_config import cfg
-from oslo_messaging.notify.listener import BatchNotificationServer
 
 from graphcdm import redact
 from graphcdm.graph import db
 from graphcdm.graph.writer import GraphWriter, WriteFailed
-from graphcdm.notifications import deadletter, envelope
+from graphcdm.notifications import batching, deadletter, envelope
 from graphcdm.notifications.dispatcher import Dispatcher, UndecodableCounter
 from graphcdm.notifications.envelope import Notification, Rejected
 from graphcdm.notifications.pipeline import Counts, Pipeline
@@ -87,10 +88,10 @@ class Listener:
         self._dead_lock = threading.Lock()
         self._stopping = threading.Event()
         targets = [oslo_messaging.Target(topic=t, exchange=n.exchange) for t in n.topics]
-        self._server = BatchNotificationServer(
-            transport, targets, Dispatcher([_Endpoint(self)], self.handle), "threading",
-            allow_requeue=True, pool=n.pool or None, batch_size=n.batch_size,
-            batch_timeout=n.batch_timeout)
+        self._server = batching.batch_listener(
+            transport, targets, Dispatcher([_Endpoint(self)], self.handle),
+            policy=n.batching, batch_size=n.batch_size, batch_timeout=n.batch_timeout,
+            workers=n.executor_threads, pool=n.pool or None)
         #: why the last batch could not be written (None: the last one committed)
         self._write_fault: str | None = None
         self._failing = prom.Gauge("graphcdm_graph_write_failing",
@@ -109,9 +110,10 @@ class Listener:
     def start(self) -> None:
         """Ensure the schema, declare the queues and start consuming."""
         n = self.conf.notifications
-        LOG.info("listening on %s exchange %s topics %s pool %s (batch %d / %.2fs, %d threads)",
-                 redact.url(n.transport_url), n.exchange, ",".join(n.topics),
-                 n.pool or "-", n.batch_size, n.batch_timeout, n.executor_threads)
+        LOG.info("listening on %s exchange %s topics %s pool %s (%s batching, batch %d, "
+                 "timeout %.2fs, %d threads)", redact.url(n.transport_url), n.exchange,
+                 ",".join(n.topics), n.pool or "-", n.batching, n.batch_size,
+                 n.batch_timeout, n.executor_threads)
         LOG.info("writing Neo4j %s database %s", redact.url(self.conf.neo4j.uri),
                  self.conf.neo4j.database)
         self.writer.ensure_schema()

@@ -228,6 +228,24 @@ class Simulator:
         emitted = len(self._out)
         return Simulation(self._deliver(self._out), self.expected(), dict(self.counts), emitted)
 
+    def fail_hosts(self, count: int) -> tuple[list[str], list[dict[str, Any]]]:
+        """After :meth:`run`: ``count`` hosts fail and their instances are evacuated.
+
+        Returns the failed hosts and the notifications emitted for it (each
+        host forced down and disabled, every instance evacuated as in a
+        host-failure operation); :meth:`expected` then gives the model after
+        it. Why: the mass-evacuation benchmark (a rack fails) needs the
+        stream of many failures at once on an already built cloud.
+        """
+        start = len(self._out)
+        before = {h for h, s in self.services.items() if s.forced_down}
+        for _ in range(count):
+            if not self._op_host_failure():
+                break
+            self.counts["host_failure"] = self.counts.get("host_failure", 0) + 1
+        failed = sorted(h for h, s in self.services.items() if s.forced_down and h not in before)
+        return failed, self._deliver(self._out[start:])
+
     def expected(self) -> dict[str, list[dict[str, Any]]]:
         """The export graphcdm must give for the stream, from the simulator's state."""
         nodes = []
