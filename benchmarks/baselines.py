@@ -20,11 +20,7 @@ stream, which is why they are ceilings, not competitors.
 from __future__ import annotations
 
 import json
-import logging
-import threading
 import time
-import types
-import uuid as uuidlib
 from typing import Any
 
 import neo4j
@@ -171,79 +167,17 @@ def neo4j_latencies(driver: neo4j.Driver, batches: list[dict[str, list[dict[str,
 # -- Watcher 17's in-memory handler --------------------------------------
 
 
-def _node_uuid(host: str) -> str:
-    return str(uuidlib.uuid5(uuidlib.NAMESPACE_DNS, host))
-
-
-class WatcherHandler:
-    """Watcher's versioned nova endpoint on a ModelRoot that knows every host."""
-
-    def __init__(self, hosts: list[str]) -> None:
-        from watcher.common import exception as wexc
-        from watcher.decision_engine.model import element, model_root
-        from watcher.decision_engine.model.notification import nova as wnova
-
-        known = set(hosts)
-
-        class FakeNova:  # Watcher's NovaHelper, as its unit tests mock it
-            def get_compute_node_by_hostname(self, name: str) -> Any:
-                if name not in known:
-                    raise wexc.ComputeNodeNotFound(name=name)
-                return types.SimpleNamespace(
-                    uuid=_node_uuid(name), service_host=name, vcpus=64, memory_mb=262144,
-                    local_gb=2000, state="up", status="enabled", service_disabled_reason=None)
-
-            get_compute_node_by_uuid = get_compute_node_by_hostname
-
-        class FakePlacement:
-            def get_inventories(self, uuid: str) -> dict:
-                return {}
-
-        self.model = model_root.ModelRoot()
-        for host in hosts:
-            self.model.add_node(element.ComputeNode(
-                uuid=_node_uuid(host), hostname=host, memory=262144, memory_mb_reserved=0,
-                disk=2000, disk_gb_reserved=0, vcpus=64, vcpu_reserved=0, memory_ratio=1.0,
-                vcpu_ratio=1.0, disk_ratio=1.0, state="up", status="enabled",
-                disabled_reason=None))
-        collector = types.SimpleNamespace(cluster_data_model=self.model,
-                                          sync_lock=threading.Lock())
-        self.endpoint = wnova.VersionedNotification(collector)
-        self.endpoint._nova = FakeNova()
-        self.endpoint._placement_helper = FakePlacement()
-        self.errors = 0
-        self.handled = 0
-
-    def feed(self, messages: list[dict[str, Any]]) -> float:
-        """Deliver every message as oslo.messaging's dispatcher would; return seconds."""
-        quiet = [logging.getLogger(n) for n in ("watcher", "watcher.decision_engine")]
-        levels = [q.level for q in quiet]
-        for q in quiet:
-            q.setLevel(logging.CRITICAL + 1)
-        rule = self.endpoint.filter_rule
-        info = self.endpoint.info
-        try:
-            start = time.perf_counter()
-            for msg in messages:
-                metadata = {"message_id": msg["message_id"], "timestamp": msg["timestamp"]}
-                if not rule.match({}, msg["publisher_id"], msg["event_type"], metadata,
-                                  msg["payload"]):
-                    continue
-                self.handled += 1
-                try:
-                    info({}, msg["publisher_id"], msg["event_type"], msg["payload"], metadata)
-                except Exception:  # noqa: BLE001 - oslo.messaging would log and drop it
-                    self.errors += 1
-            return time.perf_counter() - start
-        finally:
-            for q, level in zip(quiet, levels, strict=True):
-                q.setLevel(level)
-
-
 def watcher_rate(messages: list[dict[str, Any]], hosts: list[str]) -> dict[str, Any]:
     """Watcher 17's handler on the stream: notifications/s and what it made of it."""
-    handler = WatcherHandler(hosts)
-    seconds = handler.feed(messages)
+    handler = watcher_endpoint(hosts).feed(messages)
+    seconds = handler.seconds
     return {"seconds": seconds, "notifications": len(messages), "handled": handler.handled,
-            "errors": handler.errors, "rate": len(messages) / seconds if seconds else 0.0,
+            "errors": len(handler.errors), "rate": len(messages) / seconds if seconds else 0.0,
             "instances": len(handler.model.get_all_instances())}
+
+
+def watcher_endpoint(hosts: list[str]) -> Any:
+    """Watcher 17's endpoint (tests/functional/watcher_endpoint.py), simulator-sized hosts."""
+    from tests.functional.watcher_endpoint import WatcherEndpoint
+
+    return WatcherEndpoint(hosts, vcpus=64, memory_mb=262144, disk_gb=2000, quiet=True)

@@ -92,11 +92,11 @@ def measure(driver: neo4j.Driver, instances: int, watcher_seconds: float = 10.0,
 def _watcher_boxed(messages: list[dict[str, Any]], hosts: list[str], budget: float,
                    ) -> dict[str, float]:
     """Watcher's handler on the stream for at most ``budget`` seconds (chunks of 1,000)."""
-    handler = baselines.WatcherHandler(hosts)
+    handler = baselines.watcher_endpoint(hosts)
     spent, done = 0.0, 0
     for i in range(0, len(messages), 1000):
         chunk = messages[i:i + 1000]
-        spent += handler.feed(chunk)
+        spent = handler.feed(chunk).seconds
         done += len(chunk)
         if spent > budget:
             break

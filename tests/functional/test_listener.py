@@ -9,17 +9,15 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from typing import Any
 
 import pytest
-from oslo_config import cfg
 
 from graphcdm import neo4jlocal
 from graphcdm.graph.writer import GraphWriter
 from graphcdm.notifications.listener import Listener
 from graphcdm.read import export
 from graphcdm.sim.simulator import Simulator
-from tests.functional import test_listener_helpers as support
+from tests.functional import fixtures as support
 
 
 @pytest.fixture
@@ -29,22 +27,10 @@ def names() -> dict[str, str]:
             "pool": f"graphcdm-test-{tag}", "exchange": "nova"}
 
 
-def _configure(conf: cfg.ConfigOpts, names: dict[str, str], **extra: Any) -> cfg.ConfigOpts:
-    n = {"topics": [names["versioned"], names["legacy"]], "pool": names["pool"],
-         "exchange": names["exchange"], "batch_size": 200, "batch_timeout": 0.1,
-         "requeue_backoff": 0.5}
-    for key, value in {**n, **extra}.items():
-        group = "metrics" if key in ("port", "log_interval") else "notifications"
-        conf.set_override(key, value, group=group)
-    if "port" not in extra:
-        conf.set_override("port", 0, group="metrics")
-    return conf
-
-
 def test_published_as_nova_does_gives_the_expected_graph(conf, rabbit_url, writer, names):
     """oslo_messaging.Notifier, driver messagingv2, nova's publishers, both topics."""
     sim = Simulator(nodes=6, instances=60, operations=120, fmt="both", seed=7).run()
-    _configure(conf, names, port=support.free_port(), log_interval=1)
+    support.configure_listener(conf, names, port=support.free_port(), log_interval=1)
     transport = support.nova_transport(rabbit_url)
     listener = Listener(conf, writer=writer, transport=transport)
     try:
@@ -77,7 +63,7 @@ def test_malformed_messages_are_rejected_and_the_rest_applied(conf, rabbit_url, 
     sim = Simulator(nodes=4, instances=20, operations=30, fmt="mixed", seed=3,
                     duplicate=0.05, reorder=5).run()
     dead = tmp_path / "dead.jsonl"
-    _configure(conf, names, dead_letter_file=str(dead))
+    support.configure_listener(conf, names, dead_letter_file=str(dead))
     transport = support.nova_transport(rabbit_url)
     bad = support.bad_messages()
     stream = list(sim.messages)
@@ -133,7 +119,7 @@ def test_neo4j_outage_mid_stream_loses_nothing(conf, rabbit_url, names, outage_n
     writer = GraphWriter(driver, "neo4j", retries=1, max_backoff=0.5)
     writer.reset()
     conf.set_override("uri", outage_neo4j.bolt_uri, group="neo4j")
-    _configure(conf, names, batch_size=100)
+    support.configure_listener(conf, names, batch_size=100)
     transport = support.nova_transport(rabbit_url)
     listener = Listener(conf, writer=writer, transport=transport)
     try:

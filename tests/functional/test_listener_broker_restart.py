@@ -17,8 +17,7 @@ import pytest
 from graphcdm.notifications.listener import Listener
 from graphcdm.read import export
 from graphcdm.sim.simulator import Simulator
-from tests.functional import test_listener_helpers as support
-from tests.functional.test_listener import _configure
+from tests.functional import fixtures as support
 
 
 def _rabbitmqctl(*args: str) -> None:
@@ -47,7 +46,7 @@ def test_listener_reconnects_after_a_rabbitmq_restart(conf, rabbit_url, writer):
              "pool": f"graphcdm-test-{tag}", "exchange": "nova"}
     sim = Simulator(nodes=4, instances=40, operations=80, fmt="both", seed=11).run()
     half = len(sim.messages) // 2
-    _configure(conf, names)
+    support.configure_listener(conf, names)
     listener = Listener(conf, writer=writer, transport=support.nova_transport(rabbit_url))
     before = support.nova_transport(rabbit_url)
     try:

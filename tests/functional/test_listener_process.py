@@ -16,7 +16,7 @@ import pytest
 
 from graphcdm.read import export
 from graphcdm.sim.simulator import Simulator
-from tests.functional import test_listener_helpers as support
+from tests.functional import fixtures as support
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pytest
 
 from graphcdm.notifications.listener import Listener
 from graphcdm.read import export
-from tests.functional import test_listener_helpers as support
+from tests.functional import fixtures as support
 from tests.functional.emulators import Cloud
-from tests.functional.test_sync import topology
+from tests.functional.fixtures import topology
 
 
 def test_periodic_resync_fills_the_graph(conf, rabbit_url, writer):

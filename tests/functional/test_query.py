@@ -14,70 +14,7 @@ from graphcdm.graph import cypher
 from graphcdm.graph.changes import InstanceMove, InstanceUpsert, ServiceUpsert
 from graphcdm.graph.writer import GraphWriter
 from graphcdm.read.query import GraphQuery
-
-#: Compute nodes of the known graph. node2 has no reserved/ratio properties
-#: (they count as 0 and 1.0); host4 is a placeholder (no uuid, no capacity).
-NODES = [
-    {"uuid": "u-n1", "hostname": "host1", "hypervisor_hostname": "node1", "state": "up",
-     "status": "enabled", "vcpus": 16, "vcpu_reserved": 2, "vcpu_ratio": 4.0,
-     "memory_mb": 65536, "memory_mb_reserved": 512, "memory_ratio": 1.5, "disk_gb": 1000,
-     "disk_gb_reserved": 10, "disk_ratio": 1.0, "availability_zone": "az1", "placeholder": False},
-    {"uuid": "u-n2", "hostname": "host2", "hypervisor_hostname": "node2", "state": "up",
-     "status": "disabled", "disabled_reason": "maintenance", "vcpus": 8, "memory_mb": 16384,
-     "disk_gb": 100, "availability_zone": "az2", "placeholder": False},
-    {"uuid": "u-n3", "hostname": "host3", "hypervisor_hostname": "node3", "state": "down",
-     "status": "enabled", "vcpus": 4, "memory_mb": 8192, "disk_gb": 50,
-     "availability_zone": "az1", "placeholder": False},
-    {"hostname": "host4", "hypervisor_hostname": "host4", "placeholder": True},
-    {"uuid": "u-n5", "hostname": "host5", "hypervisor_hostname": "node5", "state": "up",
-     "status": "enabled", "vcpus": 2, "memory_mb": 1024, "disk_gb": 10,
-     "availability_zone": "az2", "placeholder": False},
-]
-
-#: Instances: (properties, hypervisor hostname hosted on or None, minutes since moved or None).
-INSTANCES = [
-    ({"uuid": "i1", "name": "web-1", "state": "active", "vcpus": 2, "memory_mb": 2048,
-      "disk_gb": 20, "project_id": "pA", "availability_zone": "az1", "host": "host1",
-      "node": "node1", "created_at": "2024-01-01T10:00:00Z", "metadata": '{"tier": "web"}',
-      "locked": False}, "node1", None),
-    ({"uuid": "i2", "name": "db-1", "state": "stopped", "vcpus": 4, "memory_mb": 4096,
-      "disk_gb": 40, "project_id": "pB", "host": "host1", "node": "node1"}, "node1", None),
-    ({"uuid": "i3", "name": "web-2", "state": "error", "vcpus": 1, "memory_mb": 512,
-      "disk_gb": 1, "project_id": "pA", "availability_zone": "az2", "host": "host2",
-      "node": "node2", "previous_node": "node1"}, "node2", 10),
-    ({"uuid": "i4", "name": "shelved", "state": "shelved_offloaded", "vcpus": 2,
-      "memory_mb": 1024, "disk_gb": 10, "project_id": "pA", "availability_zone": "az1"},
-     None, None),
-    ({"uuid": "i5", "host": "host4", "node": "host4"}, "host4", None),
-    ({"uuid": "i6", "name": "batch", "state": "active", "vcpus": 2, "memory_mb": 2048,
-      "disk_gb": 20, "project_id": "pB", "host": "host2", "node": "node2",
-      "previous_node": "node3"}, "node2", 180),
-    ({"uuid": "i7", "name": "big", "state": "active", "vcpus": 4, "memory_mb": 512,
-      "disk_gb": 5, "project_id": "pC", "host": "host5", "node": "node5"}, "node5", None),
-]
-
-LOAD = """
-UNWIND $nodes AS n
-CREATE (c:ComputeNode) SET c = n
-WITH count(*) AS _
-UNWIND $instances AS row
-CREATE (i:Instance) SET i = row.props
-SET i.moved_at = CASE WHEN row.moved IS NULL THEN null
-                      ELSE datetime() - duration({minutes: row.moved}) END
-WITH i, row
-OPTIONAL MATCH (c:ComputeNode {hypervisor_hostname: row.node})
-FOREACH (_ IN CASE WHEN c IS NULL THEN [] ELSE [1] END | CREATE (i)-[:HOSTED_ON]->(c))
-WITH count(*) AS _
-MATCH (c:ComputeNode {hypervisor_hostname: 'node1'})
-CREATE (c)-[:MEMBER_OF]->(:Aggregate {id: 1, name: 'fast', availability_zone: 'az1'})
-"""
-
-
-def load_known_graph(driver: neo4j.Driver) -> None:
-    """Write the known graph (NODES, INSTANCES) with plain Cypher."""
-    instances = [{"props": p, "node": node, "moved": moved} for p, node, moved in INSTANCES]
-    with driver.session(database="neo4j") as session:
-        session.execute_write(lambda tx: tx.run(LOAD, nodes=NODES, instances=instances).consume())
+from tests.functional.fixtures import load_known_graph
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from graphcdm.cli import main
 from graphcdm.graph import cypher
 from graphcdm.graph.writer import GraphWriter
 from graphcdm.read.query import query_names
-from tests.functional.test_query import load_known_graph
+from tests.functional.fixtures import load_known_graph
 
 
 @pytest.fixture

@@ -27,28 +27,13 @@ from graphcdm.sim import emitter
 from graphcdm.sim.emitter import Flavor, Instance
 from graphcdm.sync import PollFailed, resync
 from tests.functional.emulators import Aggregate, Cloud, ComputeTopology
+from tests.functional.fixtures import topology
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _read(writer, name: str, **params):
     return GraphQuery.of(writer).read(name, **params)
-
-
-def topology() -> ComputeTopology:
-    """Three hosts (compute-1 overcommitted, in an aggregate), five instances."""
-    t = (ComputeTopology()
-         .add_computes(count=3)
-         .add_instances(computes=["compute-1"], count=2, vcpus=2, memory=2048, disk=20,
-                        ephemeral=5, swap=1500)
-         .add_instances(computes=["compute-2"], count=2, vcpus=4, memory=4096, disk=40)
-         .add_instances(computes=["compute-3"], count=1, vcpus=1, memory=512, disk=10,
-                        bfv=True))
-    t.update_compute("compute-1", vcpu_ratio=4.0, vcpu_reserved=2, memory_ratio=1.5,
-                     memory_mb_reserved=512, disk_gb_reserved=10)
-    t.aggregates.append(Aggregate(id=7, name="ssd", hosts=["compute-1", "compute-2"],
-                                  metadata={"ssd": "true"}))
-    return t
 
 
 def uuid_of(t: ComputeTopology, name: str) -> str:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from graphcdm.cli import main
 from graphcdm.graph.writer import GraphWriter
 from graphcdm.read import viz
-from tests.functional.test_query import load_known_graph
+from tests.functional.fixtures import load_known_graph
 
 
 def page_data(html: str) -> dict:

@@ -16,92 +16,20 @@ Watcher's actual wrong answer, so that it documents the difference.
 
 from __future__ import annotations
 
-import threading
-import types
-import uuid as uuidlib
 from typing import Any
 
 import pytest
-from watcher.common import exception as wexc
-from watcher.decision_engine.model import element, model_root
-from watcher.decision_engine.model.notification import nova as wnova
 
 from graphcdm.notifications import envelope
 from graphcdm.notifications.pipeline import Pipeline
 from graphcdm.read import export
 from graphcdm.sim import emitter
 from tests.functional.test_scenarios import BY_NAME, SCENARIOS, X, Y
+from tests.functional.watcher_endpoint import WatcherEndpoint
 
 #: hosts whose compute node Watcher's model holds (as after its own sync) and
 #: that the nova API stub can resolve
 NOVA_HOSTS = ("h1", "h2")
-
-
-class _FakeNova:
-    """Stands in for watcher.common.nova_helper.NovaHelper: knows NOVA_HOSTS only."""
-
-    def get_compute_node_by_hostname(self, name: str) -> Any:
-        if name not in NOVA_HOSTS:
-            raise wexc.ComputeNodeNotFound(name=name)
-        return types.SimpleNamespace(
-            uuid=_node_uuid(name), service_host=name, vcpus=8, memory_mb=16384, local_gb=100,
-            state="up", status="enabled", service_disabled_reason=None)
-
-    get_compute_node_by_uuid = get_compute_node_by_hostname
-
-
-class _FakePlacement:
-    def get_inventories(self, uuid: str) -> dict:
-        return {}
-
-
-def _node_uuid(host: str) -> str:
-    return str(uuidlib.uuid5(uuidlib.NAMESPACE_DNS, host))
-
-
-class WatcherModel:
-    """Watcher's in-memory cluster model fed through its versioned endpoint."""
-
-    def __init__(self) -> None:
-        self.model = model_root.ModelRoot()
-        for host in NOVA_HOSTS:
-            self.model.add_node(element.ComputeNode(
-                uuid=_node_uuid(host), hostname=host, memory=16384, memory_mb_reserved=0,
-                disk=100, disk_gb_reserved=0, vcpus=8, vcpu_reserved=0, memory_ratio=1.0,
-                vcpu_ratio=1.0, disk_ratio=1.0, state="up", status="enabled",
-                disabled_reason=None))
-        collector = types.SimpleNamespace(cluster_data_model=self.model,
-                                          sync_lock=threading.Lock())
-        self.endpoint = wnova.VersionedNotification(collector)
-        self.endpoint._nova = _FakeNova()
-        self.endpoint._placement_helper = _FakePlacement()
-        self.errors: list[str] = []
-
-    def feed(self, messages: list[dict[str, Any]]) -> WatcherModel:
-        for msg in messages:
-            metadata = {"message_id": msg["message_id"], "timestamp": msg["timestamp"]}
-            args = (msg["publisher_id"], msg["event_type"], metadata, msg["payload"])
-            if not self.endpoint.filter_rule.match({}, *args):
-                continue  # oslo.messaging's dispatcher would not deliver it
-            try:
-                self.endpoint.info({}, msg["publisher_id"], msg["event_type"], msg["payload"],
-                                   metadata)
-            except Exception as exc:  # what oslo.messaging would log and drop
-                self.errors.append(type(exc).__name__)
-        return self
-
-    def placement(self) -> dict[str, str | None]:
-        out: dict[str, str | None] = {}
-        for uuid in self.model.get_all_instances():
-            try:
-                out[uuid] = self.model.get_node_by_instance_uuid(uuid).hostname
-            except wexc.ComputeResourceNotFound:
-                out[uuid] = None
-        return out
-
-    def node_status(self) -> dict[str, tuple[str, str | None]]:
-        return {n.hostname: (n.status, n.disabled_reason)
-                for n in self.model.get_all_compute_nodes().values()}
 
 
 def ours(writer, messages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -166,7 +94,7 @@ def test_placement_against_watcher(writer, scenario):
     data = ours(writer, scenario.events)
     mine = host_placement(data)
     assert mine == {u: v["host"] for u, v in scenario.expect["instances"].items()}
-    watcher = WatcherModel().feed(scenario.events)
+    watcher = WatcherEndpoint(NOVA_HOSTS).feed(scenario.events)
     if scenario.name in WATCHER_WRONG:
         wrong, why = WATCHER_WRONG[scenario.name]
         assert watcher.placement() == wrong, f"Watcher no longer wrong? ({why})"
@@ -181,7 +109,7 @@ def test_placement_against_watcher(writer, scenario):
 def test_compute_node_status_agrees(writer, name):
     scenario = BY_NAME[name]
     mine = node_status(ours(writer, scenario.events))
-    theirs = WatcherModel().feed(scenario.events).node_status()
+    theirs = WatcherEndpoint(NOVA_HOSTS).feed(scenario.events).node_status()
     compared = {host: status for host, status in mine.items() if status[0] is not None}
     assert compared  # hosts without a service event have no status on our side
     for host, status in compared.items():
@@ -194,7 +122,7 @@ def test_scheduler_service_update_changes_no_compute_node(writer):
     events = [emitter.service_event("service.update", "h1", timestamp=clock(),
                                     binary="nova-scheduler", disabled=True,
                                     disabled_reason="scheduler maintenance")]
-    watcher = WatcherModel().feed(events)
+    watcher = WatcherEndpoint(NOVA_HOSTS).feed(events)
     assert watcher.node_status()["h1"] == ("disabled", "scheduler maintenance")  # wrong
     data = ours(writer, [emitter.instance_event(
         "instance.create.end", emitter.Instance(X, "h1", "n1"), timestamp=clock()), *events])
@@ -212,7 +140,7 @@ def test_host_none_is_applied_not_dropped(writer):
                                x.replace(host=None, node=None, state="shelved_offloaded"),
                                timestamp=clock(), publisher_host="h1"),
     ]
-    watcher = WatcherModel().feed(events)
+    watcher = WatcherEndpoint(NOVA_HOSTS).feed(events)
     assert watcher.errors == ["ValueError"]
     assert watcher.placement() == {X: "h1"}
     assert watcher.model.get_instance_by_uuid(X).state == "shelved_offloaded"
@@ -224,7 +152,7 @@ def test_host_none_is_applied_not_dropped(writer):
 def test_create_on_unknown_host_is_complete(writer):
     """Watcher's half-built instance has none of the payload's attributes."""
     scenario = BY_NAME["create-on-unknown-host-versioned"]
-    watcher = WatcherModel().feed(scenario.events)
+    watcher = WatcherEndpoint(NOVA_HOSTS).feed(scenario.events)
     assert watcher.errors == ["ComputeNodeNotFound"]
     half = watcher.model.get_instance_by_uuid(X)
     assert not half.obj_attr_is_set("vcpus") or half.vcpus in (None, 0)

@@ -22,7 +22,7 @@ from watcher.decision_engine.model.model_root import ModelRoot
 from graphcdm.graph.writer import GraphWriter
 from graphcdm.read.query import GraphQuery
 from graphcdm.read.watcher_collector import GraphComputeModelCollector
-from tests.functional.test_query import INSTANCES, NODES, load_known_graph
+from tests.functional.fixtures import INSTANCES, NODES, load_known_graph
 
 GROUP = "watcher_cluster_data_model_collectors.graphcdm_compute"
 CAPACITY = ("vcpus", "vcpu_reserved", "vcpu_ratio", "memory_mb", "memory_mb_reserved",

@@ -31,7 +31,7 @@ from watcher.decision_engine.model.model_root import ModelRoot
 from graphcdm.read import watcher_route
 from graphcdm.read.query import GraphQuery
 from graphcdm.read.watcher_collector import CONFIG_GROUP, GraphComputeModelCollector
-from tests.functional.test_query import load_known_graph
+from tests.functional.fixtures import load_known_graph
 
 KNOWN_NODES = {"u-n1", "u-n2", "u-n3", "u-n5"}  # the known graph's real (uuid'd) nodes
 
