@@ -25,7 +25,7 @@ from graphcdm.notifications.pipeline import Pipeline
 from graphcdm.read import export
 from graphcdm.sim import emitter
 from tests.functional.test_scenarios import BY_NAME, SCENARIOS, X, Y
-from tests.functional.watcher_endpoint import WatcherEndpoint
+from tests.functional.watcher_endpoint import WatcherEndpoint, node_uuid
 
 #: hosts whose compute node Watcher's model holds (as after its own sync) and
 #: that the nova API stub can resolve
@@ -171,7 +171,7 @@ def test_a_down_host_that_gets_disabled_stays_down_unlike_watcher(writer):
     service.update carries no heartbeat verdict (objects/service.py
     _send_status_update_notification), so graphcdm keeps the last known state."""
     scenario = BY_NAME["forced-down-host-disabled-then-unforced"]
-    watcher = WatcherModel().feed(scenario.events)
-    assert watcher.model.get_node_by_uuid(_node_uuid("h1")).state == "up"  # wrong
+    watcher = WatcherEndpoint(NOVA_HOSTS).feed(scenario.events)
+    assert watcher.model.get_node_by_uuid(node_uuid("h1")).state == "up"  # wrong
     data = ours(writer, scenario.events)
     assert {n["hostname"]: n["state"] for n in data["compute_nodes"]} == {"h1": "down"}
