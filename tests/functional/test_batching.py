@@ -20,7 +20,7 @@ import pytest
 
 from graphcdm.notifications import batching
 from graphcdm.notifications.dispatcher import Dispatcher
-from tests.functional import test_listener_helpers as support
+from tests.functional import fixtures as support
 
 
 class Recorder:
