@@ -60,6 +60,41 @@ class Connected(Protocol):
 
 LOG = logging.getLogger(__name__)
 
+#: The compute-node projection: every statement that answers "a compute node"
+#: (``NODE_STATEMENTS``) returns exactly these columns, each computed so
+#: (missing reserved = 0, missing ratio = 1.0 as a float, placeholder false
+#: unless set, aggregates by name). Cypher has no include, so the statements
+#: spell it out; tests/unit/test_query_fields.py holds them to this list.
+NODE_PROJECTION: dict[str, str] = {
+    "uuid": "c.uuid", "hostname": "c.hostname", "hypervisor_hostname": "c.hypervisor_hostname",
+    "state": "c.state", "status": "c.status", "disabled_reason": "c.disabled_reason",
+    "availability_zone": "c.availability_zone",
+    "placeholder": "coalesce(c.placeholder, false)",
+    "vcpus": "c.vcpus", "vcpu_reserved": "coalesce(c.vcpu_reserved, 0)",
+    "vcpu_ratio": "toFloat(coalesce(c.vcpu_ratio, 1.0))",
+    "memory_mb": "c.memory_mb", "memory_mb_reserved": "coalesce(c.memory_mb_reserved, 0)",
+    "memory_ratio": "toFloat(coalesce(c.memory_ratio, 1.0))",
+    "disk_gb": "c.disk_gb", "disk_gb_reserved": "coalesce(c.disk_gb_reserved, 0)",
+    "disk_ratio": "toFloat(coalesce(c.disk_ratio, 1.0))",
+    "aggregates": "COLLECT { MATCH (c)-[:MEMBER_OF]->(a:Aggregate) RETURN a.name ORDER BY a.name }",
+}
+NODE_STATEMENTS = ("compute_nodes", "compute_node_by_uuid", "compute_node_by_name",
+                   "compute_node_by_hypervisor_hostname", "instance_node")
+
+#: The instance projection of Watcher's instance questions (``INSTANCE_STATEMENTS``),
+#: with ``hosted_on``/``hosted_on_uuid`` naming the node of its HOSTED_ON edge.
+INSTANCE_PROJECTION: dict[str, str] = {
+    "uuid": "i.uuid", "name": "i.name", "state": "i.state", "task_state": "i.task_state",
+    "power_state": "i.power_state", "vcpus": "i.vcpus", "memory_mb": "i.memory_mb",
+    "disk_gb": "i.disk_gb", "flavor": "i.flavor", "project_id": "i.project_id",
+    "user_id": "i.user_id", "locked": "coalesce(i.locked, false)",
+    "availability_zone": "i.availability_zone", "created_at": "i.created_at",
+    "metadata": "i.metadata", "host": "i.host", "node": "i.node",
+    "moved_at": "toString(i.moved_at)", "previous_node": "i.previous_node",
+    "hosted_on": "c.hypervisor_hostname", "hosted_on_uuid": "c.uuid",
+}
+INSTANCE_STATEMENTS = ("instance_by_uuid", "instances", "node_instances")
+
 #: Positional fields of a ``node`` row of ``queries/watcher_model``.
 WATCHER_NODE_FIELDS = ("uuid", "hostname", "hypervisor_hostname", "state", "status",
                        "disabled_reason", "vcpus", "vcpu_reserved", "vcpu_ratio", "memory",
