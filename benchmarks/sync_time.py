@@ -31,6 +31,7 @@ import random
 import shlex
 import sys
 import time
+import uuid as uuidlib
 from pathlib import Path
 
 import neo4j
@@ -60,6 +61,10 @@ def topology(nodes: int, instances: int, seed: int = 1) -> ComputeTopology:
     for a in range(4):
         t.aggregates.append(Aggregate(id=a + 1, name=f"agg-{a + 1}",
                                       hosts=hosts[a::4], metadata={"tier": str(a)}))
+    # Watcher's generator numbers instances 'bbbb%04d-...': from the 10,000th on the
+    # first group has 5+ digits, not a UUID, and Watcher's collector rejects those.
+    for n, inst in enumerate(t.instances, 1):
+        inst.uuid = str(uuidlib.UUID(int=(0xBBBB << 112) | n))
     return t
 
 

@@ -233,14 +233,16 @@ def _resources(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_watcher_model(nodes: list[list[Any]], instances: list[list[Any]],
-                        extended_attributes: bool | None = None) -> ModelRoot:
+                        extended_attributes: bool | None = None,
+                        direct: bool = True) -> ModelRoot:
     """Turn ``watcher_model`` rows into a ``ModelRoot``. Pure (no I/O).
 
     Why not ``element.Instance(**attrs)`` and ``add_instance``/``map_instance``
     per row: at 20,000 instances Watcher's per-field setattr and locked
     calls cost about as much as reading the graph. :class:`_ElementMaker`
     fills the same fields directly, after checking on the first row that
-    the result equals what Watcher's constructor gives.
+    the result equals what Watcher's constructor gives. ``direct=False``
+    uses the constructor for every element (the benchmark's baseline).
     """
     from watcher.decision_engine.model import element
     from watcher.decision_engine.model.model_root import ModelRoot
@@ -248,8 +250,8 @@ def build_watcher_model(nodes: list[list[Any]], instances: list[list[Any]],
     model = ModelRoot()
     if extended_attributes is None:
         extended_attributes = _watcher_extended_attributes(model)
-    make_node = _ElementMaker(element.ComputeNode)
-    make_instance = _ElementMaker(element.Instance)
+    make_node = _ElementMaker(element.ComputeNode, direct)
+    make_instance = _ElementMaker(element.Instance, direct)
     graph_nodes: list[tuple[str, dict[str, Any]]] = []
     known: set[str] = set()
     for values in nodes:
@@ -320,15 +322,15 @@ class _ElementMaker:
     the constructor.
     """
 
-    def __init__(self, cls: type) -> None:
+    def __init__(self, cls: type, direct: bool = True) -> None:
         from oslo_versionedobjects import fields as ovo_fields
 
         self.cls = cls
         self.defaults = {name: field.default for name, field in cls.fields.items()
                          if not field.nullable
                          and field.default != ovo_fields.UnspecifiedDefault}
-        self.checked = False
-        self.fast = True
+        self.checked = not direct
+        self.fast = direct
 
     def _direct(self, attrs: dict[str, Any]) -> Any:
         obj = self.cls.__new__(self.cls)
