@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("$ " + shlex.join([sys.executable, *sys.argv]))
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    rust = importlib.util.find_spec("neo4j_rust_ext") is not None
+    rust = importlib.util.find_spec("neo4j._rust") is not None
     print(f"machine: {os.cpu_count()} CPUs, load average {load} (shared with other work); "
           f"neo4j Rust extension: {'loaded' if rust else 'not installed'}")
     topo = topology(args.nodes, args.instances)
