@@ -107,13 +107,18 @@ def statement_profile(driver: neo4j.Driver, messages: list[dict[str, Any]], batc
     does, timing each statement inside its transaction.
     """
     from graphcdm.graph import cypher
-    from graphcdm.graph.writer import rows_by_statement
+    from graphcdm.graph import tx as graph_tx
+    from graphcdm.graph.writer import FromGraph, rows_by_statement
 
     totals: dict[str, list[float]] = {}
 
     def tx_fn(tx: neo4j.ManagedTransaction, work: list) -> None:
         for name, rows in work:
             t0 = time.perf_counter()
+            if isinstance(rows, FromGraph):  # rows the step reads first (timed with it)
+                rows = graph_tx.records(tx, rows.statement)
+                if not rows:
+                    continue
             tx.run(cypher.load(name), {"rows": rows} if rows else {}).consume()
             entry = totals.setdefault(name, [0.0, 0])
             entry[0] += time.perf_counter() - t0

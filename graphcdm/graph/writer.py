@@ -128,15 +128,23 @@ class Batch:
 
 
 @dataclasses.dataclass(frozen=True)
+class FromGraph:
+    """Rows a step reads in the same transaction: the records of read statement ``statement``."""
+
+    statement: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Step:
     """One statement of the plan and how it gets its rows from a batch.
 
-    ``rows`` returns the statement's ``$rows`` (skipped when empty), or,
-    for a statement without parameters, ``[]`` to run it and None to skip.
+    ``rows`` returns the statement's ``$rows`` (skipped when empty), a
+    :class:`FromGraph` (rows read when the step runs; skipped when none),
+    or, for a statement without parameters, ``[]`` to run it and None to skip.
     """
 
     statement: str
-    rows: Callable[[Batch], Rows | None]
+    rows: Callable[[Batch], Rows | FromGraph | None]
     parameters: bool = True
 
 
@@ -152,17 +160,31 @@ def _touched(batch: Batch) -> Rows:
     return [{"uuid": uuid} for uuid in sorted(uuids)]
 
 
+def _may_create_nodes(batch: Batch) -> bool:
+    return any(isinstance(c, (InstanceMove, ServiceUpsert)) for c in batch.reduced)
+
+
+def _placeholder_status(batch: Batch) -> FromGraph | None:
+    """Before a fold, host-only placeholders' service status goes to their host's
+    nodes through ``service_upsert`` (the one status rule), rows read by ``fold_status``."""
+    return FROM_PLACEHOLDERS if _may_create_nodes(batch) else None
+
+
 def _folds(batch: Batch) -> Rows | None:
     """``fold_placeholders`` runs (without rows) when the batch may have created nodes."""
-    may_create = any(isinstance(c, (InstanceMove, ServiceUpsert)) for c in batch.reduced)
-    return [] if may_create else None
+    return [] if _may_create_nodes(batch) else None
+
+
+FROM_PLACEHOLDERS = FromGraph("fold_status")
 
 
 #: What one batch runs, in this order, in one transaction (a GraphJob).
 #: The statements up to ``instance_delete`` commute (their order does not
 #: change the result; services first only so that a node a move needs
 #: already carries its service status). ``instance_guard`` must come after
-#: every statement that writes instances, ``fold_placeholders`` last.
+#: every statement that writes instances; then, when the batch may have
+#: created nodes, placeholders' status goes to the real nodes (rows read from
+#: the graph) and ``fold_placeholders`` folds the placeholders, last.
 PLAN: tuple[Step, ...] = (
     Step("service_upsert", _of(ServiceUpsert, _service_upsert)),
     Step("service_delete_lock", _of(ServiceDelete, _service_delete)),
@@ -173,6 +195,7 @@ PLAN: tuple[Step, ...] = (
     Step("instance_unmap", _of(InstanceUnmap, _instance_unmap)),
     Step("instance_delete", _of(InstanceDelete, _instance_delete)),
     Step("instance_guard", _touched),
+    Step("service_upsert", _placeholder_status),
     Step("fold_placeholders", _folds, parameters=False),
 )
 
@@ -198,7 +221,7 @@ def node_rows(changes: Iterable[Change]) -> list[dict[str, Any]]:
             for (host, node), version in ordered if node is not None or host not in named]
 
 
-def rows_by_statement(changes: Iterable[Change]) -> list[tuple[str, Rows]]:
+def rows_by_statement(changes: Iterable[Change]) -> list[tuple[str, Rows | FromGraph]]:
     """The (statement, rows) pairs :data:`PLAN` gives for a batch. Pure.
 
     The batch is reduced to the newest change per entity and aspect first
@@ -337,30 +360,22 @@ class GraphWriter:
         return totals
 
 
-def _run_plan(t: neo4j.ManagedTransaction, work: list[tuple[str, Rows]]) -> dict[str, int]:
+def _run_plan(t: neo4j.ManagedTransaction, work: list[tuple[str, Rows | FromGraph]]
+              ) -> dict[str, int]:
     """Run (statement, rows) pairs in order in one transaction; summed counters."""
     totals: dict[str, int] = {}
     for name, rows in work:
-        if name == "fold_placeholders":
-            _pass_on_placeholder_status(t, totals)
+        if isinstance(rows, FromGraph):
+            rows = tx.records(t, rows.statement)
+            if not rows:
+                continue
         tx.add(totals, tx.counters(t, name, {"rows": rows} if rows else None))
     return totals
 
 
-def _pass_on_placeholder_status(t: neo4j.ManagedTransaction, totals: dict[str, int]) -> None:
-    """Before a fold: host-only placeholders' service status onto their host's nodes.
-
-    Through ``service_upsert`` (the one status rule) with the rows
-    ``fold_status`` reads; ``fold_placeholders`` then moves their instances
-    and deletes them.
-    """
-    rows = tx.records(t, "fold_status")
-    if rows:
-        tx.add(totals, tx.counters(t, "service_upsert", {"rows": rows}))
-
-
 def _fold_tx(t: neo4j.ManagedTransaction) -> int:
-    _pass_on_placeholder_status(t, {})
+    """The plan's last two steps on their own; how many placeholders were folded."""
+    _run_plan(t, [("service_upsert", FROM_PLACEHOLDERS)])
     return tx.value(t, "fold_placeholders", "folded")
 
 

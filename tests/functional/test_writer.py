@@ -42,13 +42,18 @@ def _wait_blocked(driver: Any, timeout: float = 10.0) -> None:
     pytest.fail("the batch under test never waited for the open transaction's lock")
 
 
-def _race(writer: Any, hold: str, params: dict[str, Any], changes: list[Any]) -> None:
-    """Run ``hold`` in an open transaction, apply ``changes`` meanwhile, then commit."""
+def _race(writer: Any, hold: str, params: dict[str, Any], changes: list[Any] | None,
+          write: Any = None) -> None:
+    """Run ``hold`` in an open transaction, apply ``changes`` (or call ``write``)
+    meanwhile, then commit."""
     errors: list[BaseException] = []
 
     def apply() -> None:
         try:
-            writer.apply(changes)
+            if write is not None:
+                write()
+            else:
+                writer.apply(changes)
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -92,3 +97,27 @@ def test_node_seen_racing_a_newer_sighting_keeps_the_newer_version(writer):
     writer.apply([ServiceDelete("h1", v(3))])
     nodes = export.export(writer)["compute_nodes"]
     assert [n["hypervisor_hostname"] for n in nodes] == ["n1"]
+
+
+def test_fold_racing_a_newer_sighting_keeps_the_newer_version(writer):
+    """fold_placeholders does not carry an older seen_version over a newer one.
+
+    It needs no lock idiom: it reads seen_version inside the SET that writes
+    it, and Neo4j takes the node's write lock before evaluating such a SET
+    (the lost update happens when the value is read in an earlier clause, as
+    instance_delete and node_seen did). This holds the fold to that shape.
+
+    The host-only placeholder of h1 was seen at v2 and hosts nothing any
+    more (moving an instance onto the real node would lock it anyway); the
+    real node n1 is seen at v4 by a concurrent transaction. Folding must not
+    carry v2 over v4: a service.delete at v3 must then spare n1.
+    """
+    writer.apply([InstanceMove(U, v(2), "h1", None)])  # host-only placeholder "h1"
+    writer.apply([InstanceMove(U, v(5), "h2", "n2")])  # ... which U leaves
+    with writer.driver.session(database="neo4j") as session:
+        session.run("CREATE (:ComputeNode {hostname: 'h1', hypervisor_hostname: 'n1'})").consume()
+    _race(writer, "MATCH (c:ComputeNode {hypervisor_hostname: 'n1'}) SET c.seen_version = $version",
+          {"version": v(4)}, None, write=writer.fold_placeholders)
+    writer.apply([ServiceDelete("h1", v(3))])
+    nodes = export.export(writer)["compute_nodes"]
+    assert [n["hypervisor_hostname"] for n in nodes] == ["n1", "n2"]

@@ -13,7 +13,7 @@ from graphcdm.graph.changes import (
     ServiceDelete,
     ServiceUpsert,
 )
-from graphcdm.graph.writer import PLAN, node_rows, rows_by_statement
+from graphcdm.graph.writer import PLAN, FromGraph, node_rows, rows_by_statement
 
 
 def test_rows_group_by_statement():
@@ -22,6 +22,7 @@ def test_rows_group_by_statement():
         ("node_seen", [{"host": "h1", "node": None, "version": "001|a"}]),
         ("instance_move", [{"uuid": "u", "version": "001|a", "host": "h1", "node": None}]),
         ("instance_guard", [{"uuid": "u"}]),
+        ("service_upsert", FromGraph("fold_status")),
         ("fold_placeholders", []),
     ]
 
@@ -49,21 +50,22 @@ def test_a_batch_of_every_kind_runs_the_plan_in_order():
     assert [n for n, _ in rows_by_statement(batch)] == [
         "service_upsert", "service_delete_lock", "service_delete", "node_seen",
         "instance_upsert", "instance_move", "instance_unmap", "instance_delete",
-        "instance_guard", "fold_placeholders"]
+        "instance_guard", "service_upsert", "fold_placeholders"]
     assert [n for n, _ in rows_by_statement(batch)] == [s.statement for s in PLAN]
 
 
 def test_service_rows_say_status_and_state():
     [(_, rows)] = rows_by_statement([ServiceDelete("h1", "001|a")])[:1]
     assert rows == [{"host": "h1", "version": "001|a"}]
-    work = dict(rows_by_statement([ServiceUpsert("h1", "002|a", disabled=True, forced_down=True,
-                                                 state="down")]))
-    [row] = work["service_upsert"]
+    work = rows_by_statement([ServiceUpsert("h1", "002|a", disabled=True, forced_down=True,
+                                            state="down")])
+    assert [n for n, _ in work] == ["service_upsert", "service_upsert", "fold_placeholders"]
+    [row] = work[0][1]
     assert (row["status"], row["state"], row["state_version"]) == ("disabled", "down", "002|a")
-    assert list(work) == ["service_upsert", "fold_placeholders"]
+    assert [n for n, _ in rows_by_statement([ServiceDelete("h1", "001|a")])] == [
+        "service_delete_lock", "service_delete"]
     # a service.update that does not force down does not know up/down: no state
-    [row] = dict(rows_by_statement([ServiceUpsert("h1", "003|a", disabled=True)]))[
-        "service_upsert"]
+    [row] = rows_by_statement([ServiceUpsert("h1", "003|a", disabled=True)])[0][1]
     assert (row["status"], row["state"], row["state_version"]) == ("disabled", None, None)
 
 
