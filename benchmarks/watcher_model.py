@@ -15,8 +15,8 @@ and read twice, in this process:
   ``graphcdm-watcher-decision-engine``).
 
 Printed per path: best and median of --reps runs. Same-run baseline:
-graphcdm's build with Watcher's own element constructor for every row (the
-build before the direct element fill). The two models are compared first
+graphcdm's build with Watcher's own element constructor for every row and the
+cyclic GC on (the build before this one). The two models are compared first
 (nodes, instances, edges, every element's fields): a fast wrong model would
 not count. Whether the neo4j Rust extension (``graphcdm[fast]``) is loaded
 is printed; the driver's decoding is most of the rest.
@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.sync_time import topology  # noqa: E402
 from graphcdm import conf as conf_mod  # noqa: E402
 from graphcdm.graph.writer import GraphWriter  # noqa: E402
-from graphcdm.read.query import GraphQuery, build_watcher_model  # noqa: E402
+from graphcdm.read.query import GraphQuery, build_watcher_model, cyclic_gc_paused  # noqa: E402
 from graphcdm.sync import resync  # noqa: E402
 from tests.functional.emulators import Cloud  # noqa: E402
 
@@ -177,14 +177,23 @@ def main(argv: list[str] | None = None) -> int:
         import copy
         q = GraphQuery(driver)
         rows: list[Any] = []
-        rows_s = timed(lambda: rows.append(q.watcher_rows()), args.reps)
+
+        def read_rows() -> None:
+            with cyclic_gc_paused():
+                rows.append(q.watcher_rows())
+
+        def build() -> None:
+            with cyclic_gc_paused():
+                build_watcher_model(nodes, instances)
+
+        rows_s = timed(read_rows, args.reps)
         nodes, instances = rows[-1]
         print(figures("graphcdm: per audit, fresh ModelRoot from the graph", timed(
             ours.get_latest_cluster_data_model, args.reps)))
         print(figures("  of which the query (driver decoding)", rows_s))
-        print(figures("  of which the build (direct element fill)", timed(
-            lambda: build_watcher_model(nodes, instances), args.reps)))
-        print(figures("  baseline build, Watcher's constructor per element", timed(
+        print(figures("  of which the build (direct fill, cyclic GC paused)", timed(
+            build, args.reps)))
+        print(figures("  baseline: build as before (Watcher's constructor, GC on)", timed(
             lambda: build_watcher_model(nodes, instances, direct=False), args.reps)))
         print(figures("Watcher: per audit, get_latest_cluster_data_model()", timed(
             theirs.get_latest_cluster_data_model, args.reps)))

@@ -37,11 +37,14 @@ from the graph in one round trip, for Watcher code that wants the object.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
+import gc
 import json
 import logging
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import neo4j
@@ -224,8 +227,9 @@ class GraphQuery:
         ``[compute_model] enable_extended_attributes``), as in Watcher.
         Requires python-watcher.
         """
-        nodes, instances = self.watcher_rows()
-        return build_watcher_model(nodes, instances, extended_attributes)
+        with cyclic_gc_paused():
+            nodes, instances = self.watcher_rows()
+            return build_watcher_model(nodes, instances, extended_attributes)
 
 
 def _resources(row: dict[str, Any]) -> dict[str, Any]:
@@ -289,6 +293,25 @@ def build_watcher_model(nodes: list[list[Any]], instances: list[list[Any]],
     super(ModelRoot, model).add_nodes_from(graph_nodes)
     model.add_edges_from(edges)
     return model
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the model is read and built.
+
+    Why: the build allocates ~100,000 objects at 20,000 instances, none of
+    them garbage, and each allocation burst triggers collections that scan
+    the growing young generations: measured, more than half of the build's
+    time. Process-wide, but only for the build (about a second); reference
+    counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Memo:

@@ -11,16 +11,19 @@ Why it differs from Watcher's nova collector:
 - **the model is rebuilt from the graph on demand** in one Cypher round
   trip (:meth:`graphcdm.read.query.GraphQuery.to_watcher_model`) instead of
   being cached and deep-copied: the graph *is* the up-to-date model, and a
-  fresh build is cheaper than a deep copy of a large model; instances left
-  on a host whose service was deleted (``gone`` in the graph) are not in
-  it, where Watcher's nova collector keeps them unmapped;
+  fresh build is cheaper than Watcher's per-audit deep copy
+  (benchmarks/watcher_model.py);
 - **audit scopes are resolved in the graph** (:class:`GraphComputeScope`):
   host aggregates via ``(:ComputeNode)-[:MEMBER_OF]->(:Aggregate)`` and
   availability zones via ``ComputeNode.availability_zone``, instead of
-  calling the nova API.
-
-- **ironic nodes and hostless instances are left out**, as Watcher's nova
-  collector leaves them out (``queries/watcher_model``);
+  calling the nova API;
+- **the same instances as Watcher's build** (``queries/watcher_model``): no
+  ironic node and none of its instances, no instance on no host
+  (shelved-offloaded, building or in error without one), none on a host
+  whose service was deleted (``gone``). Watcher's build never has unmapped
+  instances either, as it lists instances host by host; only its
+  notification handler leaves a deleted service's instances unmapped in its
+  cached model;
 - **when Neo4j is down** :meth:`GraphComputeModelCollector.execute` raises
   Watcher's ``ClusterDataModelCollectionError`` within a few seconds (the
   collector's own ``connection_timeout`` and ``max_transaction_retry_time``

@@ -333,6 +333,7 @@ def test_graph_plans_follow_moves_at_once(synced, cloud: Cloud) -> None:
     the destination (``ComputeManager.post_live_migration_at_destination``).
     """
     before = graph_plans()
+    assert watcher_plans() == before          # and Watcher's collector has cached its model
     evacuated, resized, migrated = _uuid(2), _uuid(6), _uuid(13)   # on c1, c2, c4
     clock = emitter.Clock(start=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5))
     big = emitter.Flavor(name="m1.large", flavorid="9", vcpus=4, memory_mb=8192, root_gb=40)
@@ -349,11 +350,23 @@ def test_graph_plans_follow_moves_at_once(synced, cloud: Cloud) -> None:
     ]
     outcomes = Pipeline(synced).apply([envelope.from_message(m) for m in messages])
     assert all(o.status != "rejected" for o in outcomes)
+    # Watcher's own collector gets the same messages on its endpoint (real NovaHelper
+    # on the emulator): its cached model keeps the evacuated instance on the failed host
+    stock = loading.ClusterDataModelCollectorLoader().load("compute")
+    assert type(stock) is nova_collector.NovaClusterDataModelCollector
+    [endpoint] = stock.notification_endpoints
+    for m in messages:
+        metadata = {"message_id": m["message_id"], "timestamp": m["timestamp"]}
+        if endpoint.filter_rule.match({}, m["publisher_id"], m["event_type"], metadata,
+                                      m["payload"]):
+            endpoint.info({}, m["publisher_id"], m["event_type"], m["payload"], metadata)
+    cached = stock.get_latest_cluster_data_model()
+    assert cached.get_node_by_instance_uuid(evacuated).hostname == "c1"
     # the cloud after the moves, as nova's API now reports it
     _move(cloud, evacuated, "c6")
     _move(cloud, resized, "c6", flavor=big)
     _move(cloud, migrated, "c2")
-    after = watcher_plans()
+    after = watcher_plans()            # a fresh Watcher model of the cloud after the moves
     assert after != before             # the moves change what Watcher would do
     assert graph_plans() == after      # and the graph follows with no resync
 
