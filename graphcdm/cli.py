@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("graph:export", "Print the graph as canonical JSON."),
     "reset": ("graph:reset", "Empty the graph (constraints and indexes stay)."),
     "purge-tombstones": ("graph:purge_tombstones", "Delete delete-tombstones past their age."),
+    "status": ("status:status", "Check Neo4j, the schema, the bus, nova and the listener."),
     "listen": ("listen:listen", "Run the notification listener that keeps the graph current."),
     "sync": ("sync:sync", "Load or resync the graph from the nova API (openstacksdk)."),
     "query": ("query:query", "Run a named read query (operators' questions) on the graph."),

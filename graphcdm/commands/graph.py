@@ -10,12 +10,17 @@ from collections.abc import Iterator
 import click
 
 from graphcdm.commands import runtime
+from graphcdm.graph import db
 from graphcdm.graph.writer import WriteFailed
 from graphcdm.notifications import replay as replay_mod
 from graphcdm.notifications.pipeline import Pipeline
 from graphcdm.read import export as export_mod
 
 LOG = logging.getLogger(__name__)
+
+#: replay's exit status for an error of graphcdm itself (2 and 3 are every
+#: command's configuration and Neo4j statuses, see commands/runtime.py)
+EXIT_INTERNAL = 4
 
 
 def _batched(items: Iterator, size: int) -> Iterator[list]:
@@ -44,8 +49,9 @@ def replay(paths: tuple[str, ...], batch_size: int, resolve_refs: bool,
 
     Prints applied / ignored / rejected counts and every rejection with its
     file, line and reason. Exit status: 0 all good, 1 some item rejected,
-    2 the database failed (nothing of the failed batch applied; replay again),
-    3 an internal error (a graphcdm bug: please report the traceback).
+    2 configuration error, 3 Neo4j unavailable or the database failed (nothing
+    of the failed batch applied; replay again), 4 an internal error (a graphcdm
+    bug: please report the traceback).
     """
     conf = runtime.load_conf()
     clock = replay_mod.ReplayClock()
@@ -67,14 +73,16 @@ def replay(paths: tuple[str, ...], batch_size: int, resolve_refs: bool,
                     bar(len(batch))
     except WriteFailed as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except Exception as exc:  # driver/config errors: say what, exit 2
-        if type(exc).__module__.startswith(("neo4j", "oslo_config")):
-            click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
-            sys.exit(2)
+        sys.exit(runtime.EXIT_NEO4J)
+    except Exception as exc:  # driver errors: say what, exit 3
+        if type(exc).__module__.startswith("neo4j"):
+            click.echo(f"error: {db.describe(exc, conf)}", err=True)
+            sys.exit(runtime.EXIT_NEO4J)
+        if isinstance(exc, click.ClickException):  # runtime.Fatal: its own line and status
+            raise
         LOG.exception("replay failed")
         click.echo(f"error: internal error {type(exc).__name__} (a graphcdm bug)", err=True)
-        sys.exit(3)
+        sys.exit(EXIT_INTERNAL)
     for line in rejections:
         click.echo(f"rejected {line}", err=True)
     c = pipeline.counts

@@ -14,7 +14,7 @@ from graphcdm.graph import cypher
 from graphcdm.read import query as query_mod
 
 #: Exit status when Neo4j cannot be reached or the query fails.
-EXIT_DATABASE = 1
+EXIT_DATABASE = runtime.EXIT_NEO4J
 
 
 @click.command()
@@ -38,8 +38,9 @@ def query(name: str | None, list_queries: bool, params: tuple[str, ...], fmt: st
     --param key=value, e.g. `graphcdm query project_spread -p project_id=abc`.
     Missing capacity properties count as reserved 0 and ratio 1.0.
 
-    Exit status: 0 rows printed (possibly none); 1 Neo4j unreachable or the
-    query failed; 2 usage error (no or unknown NAME, bad --param).
+    Exit status: 0 rows printed (possibly none); 2 usage or configuration
+    error (no or unknown NAME, bad --param); 3 Neo4j unavailable or the query
+    failed.
     """
     names = query_mod.query_names()
     if list_queries:
@@ -62,7 +63,7 @@ def query(name: str | None, list_queries: bool, params: tuple[str, ...], fmt: st
     try:
         with _status(f"querying {name}"), runtime.open_reader(conf) as reader:
             rows = reader.read(f"queries/{name}", **values)
-    except Exception as exc:  # driver/config errors: say what, exit 1
+    except Exception as exc:  # driver/config errors: say what, exit 3
         if type(exc).__module__.startswith(("neo4j", "oslo_config")):
             click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
             sys.exit(EXIT_DATABASE)

@@ -10,9 +10,9 @@ import click
 from graphcdm.commands import runtime
 
 #: Exit status when Neo4j cannot be reached or the query fails.
-EXIT_DATABASE = 1
+EXIT_DATABASE = runtime.EXIT_NEO4J
 #: Exit status when --host names no compute node.
-EXIT_NO_HOST = 3
+EXIT_NO_HOST = 4
 
 
 @click.command()
@@ -32,8 +32,8 @@ def viz(out: Path, host: str | None, limit: int) -> None:
     Drawn with neo4j-viz (Neo4j's NVL renderer); pan, zoom, search and click
     a node to see its properties.
 
-    Exit status: 0 page written; 1 Neo4j unreachable or the query failed;
-    2 usage error; 3 --host names no compute node.
+    Exit status: 0 page written; 2 usage or configuration error; 3 Neo4j
+    unavailable or the query failed; 4 --host names no compute node.
     """
     from graphcdm.read import viz as viz_mod
 
@@ -48,7 +48,7 @@ def viz(out: Path, host: str | None, limit: int) -> None:
     try:
         with runtime.open_reader(conf) as reader:
             nodes, instances = viz_mod.fetch(reader, host=host, limit=limit)
-    except Exception as exc:  # driver/config errors: say what, exit 1
+    except Exception as exc:  # driver/config errors: say what, exit 3
         if type(exc).__module__.startswith(("neo4j", "oslo_config")):
             click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
             sys.exit(EXIT_DATABASE)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from oslo_config import cfg
+from oslo_log import log
 
 from graphcdm.conf import graph, metrics, neo4j, notifications, nova, sync
 
@@ -23,6 +24,19 @@ _MODULES = (neo4j, notifications, nova, sync, graph, metrics)
 
 for _module in _MODULES:
     CONF.register_opts(_module.OPTS, group=_module.GROUP)
+
+#: oslo.log's options (log_file, log_dir, use_journal, use_json, debug,
+#: log_config_append, default_log_levels, ...), as every OpenStack service has them.
+#: oslo.messaging's are registered by graphcdm.notifications.bus.register_opts, only
+#: in the commands that use the bus (importing it costs most of a second).
+log.register_options(CONF)
+log.set_defaults(default_log_levels=[
+    *log.get_default_log_levels(), "neo4j=WARN", "openstack=WARN", "kombu=WARN",
+    "stevedore=WARN", "oslo_service=WARN",
+])
+# Logs go to stderr unless a log file or the journal is configured: stdout is the
+# output of export, query and status, which scripts read.
+CONF.set_default("use_stderr", True)
 
 #: environment variable -> (group, option). The environment wins over files
 #: because containers and test harnesses configure through it.
@@ -53,7 +67,22 @@ def load(config_files: list[str] | None = None, conf: cfg.ConfigOpts = CONF) -> 
     conf(args=args, project="graphcdm", default_config_files=None if not config_files else [],
          validate_default_values=True)
     apply_env(conf)
+    validate(conf)
     return conf
+
+
+def validate(conf: cfg.ConfigOpts) -> None:
+    """Read every registered option once, so that a bad value fails at start.
+
+    oslo.config converts a value only when it is first read; without this a
+    typo in a rarely read option would surface as a traceback mid-run.
+    Raises :class:`oslo_config.cfg.Error` (e.g. ``ConfigFileValueError``).
+    """
+    for key in list(conf):
+        value = conf[key]
+        if isinstance(value, cfg.ConfigOpts.GroupAttr):
+            for name in list(value):
+                value[name]
 
 
 def apply_env(conf: cfg.ConfigOpts = CONF, environ: dict[str, str] | None = None) -> None:

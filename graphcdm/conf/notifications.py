@@ -7,9 +7,13 @@ from graphcdm.notifications.envelope import DEFAULT_MAX_AHEAD
 GROUP = "notifications"
 
 OPTS = [
-    cfg.StrOpt("transport_url", default="rabbit://guest:guest@127.0.0.1:5672/", secret=True,
-               help="oslo.messaging transport URL of nova's notification bus. "
-                    "Env: GRAPHCDM_TRANSPORT_URL. Its password is never logged."),
+    cfg.StrOpt("transport_url", default="", secret=True,
+               help="oslo.messaging transport URL of nova's notification bus. When empty, "
+                    "[oslo_messaging_notifications] transport_url, then [DEFAULT] "
+                    "transport_url, then rabbit://guest:guest@127.0.0.1:5672/ are used. "
+                    "The broker options (durable or quorum queues, TLS, heartbeats) "
+                    "are oslo.messaging's own, in [oslo_messaging_rabbit]. "
+                    "Env: GRAPHCDM_TRANSPORT_URL. Its passwords are never logged."),
     cfg.StrOpt("exchange", default="nova",
                help="Exchange nova publishes notifications on."),
     cfg.ListOpt("topics", default=["versioned_notifications", "notifications"],

@@ -33,14 +33,14 @@ import threading
 import time
 from typing import Any
 
-import oslo_messaging
 import prometheus_client as prom
 from oslo_config import cfg
 
 from graphcdm import redact
 from graphcdm.graph import db
 from graphcdm.graph.writer import GraphWriter, WriteFailed
-from graphcdm.notifications import batching, deadletter, envelope
+from graphcdm.notifications import batching, bus, deadletter, envelope
+from graphcdm.notifications.bus import oslo_messaging
 from graphcdm.notifications.dispatcher import Dispatcher, UndecodableCounter
 from graphcdm.notifications.envelope import Notification, Rejected
 from graphcdm.notifications.pipeline import Counts, Pipeline
@@ -78,8 +78,9 @@ class Listener:
         self.writer = writer
         self._own_transport = transport is None
         if transport is None:
-            transport = oslo_messaging.get_notification_transport(
-                cfg.ConfigOpts(), url=n.transport_url)
+            transport = bus.notification_transport(conf)
+        else:
+            bus.register_opts(conf)
         self.transport = transport
         self.stats = Stats()
         self._local = threading.local()
@@ -103,7 +104,8 @@ class Listener:
         self._metrics = MetricsServer(
             self.stats, conf.metrics.host, conf.metrics.port,
             {"neo4j": CachedCheck(self._neo4j_ok), "bus": CachedCheck(self._bus_ok),
-             "writes": self._writes_ok})
+             "writes": self._writes_ok},
+            info=self._resync_info)
         self._resync: threading.Thread | None = None
 
     # -- life cycle -----------------------------------------------------
@@ -111,8 +113,8 @@ class Listener:
         """Ensure the schema, declare the queues and start consuming."""
         n = self.conf.notifications
         LOG.info("listening on %s exchange %s topics %s pool %s (%s batching, batch %d, "
-                 "timeout %.2fs, %d threads)", redact.url(n.transport_url), n.exchange,
-                 ",".join(n.topics), n.pool or "-", n.batching, n.batch_size,
+                 "timeout %.2fs, %d threads)", redact.url(bus.transport_url(self.conf)),
+                 n.exchange, ",".join(n.topics), n.pool or "-", n.batching, n.batch_size,
                  n.batch_timeout, n.executor_threads)
         LOG.info("writing Neo4j %s database %s", redact.url(self.conf.neo4j.uri),
                  self.conf.neo4j.database)
@@ -259,28 +261,26 @@ class Listener:
         return True, redact.url(self.conf.neo4j.uri)
 
     def _bus_ok(self) -> tuple[bool, str]:
-        """An AMQP handshake with the first reachable broker of the transport URL."""
-        url = self.conf.notifications.transport_url
-        parsed = oslo_messaging.TransportURL.parse(cfg.ConfigOpts(), url)
-        if parsed.transport not in ("rabbit", "amqp", "kombu"):
-            return True, f"{parsed.transport}:// is not checked"
-        import kombu  # oslo.messaging's rabbit driver depends on it
+        """A broker handshake (TLS as configured) and the exchange's durability."""
+        if not self._own_transport and bus.transport_url(self.conf).startswith("fake:"):
+            return True, "fake:// transport"
+        try:
+            return True, bus.probe(self.conf, timeout=3)
+        except bus.BusError as exc:
+            return False, str(exc)
 
-        errors = []
-        for host in parsed.hosts:
-            conn = kombu.Connection(hostname=host.hostname, port=host.port or 5672,
-                                    userid=host.username or "guest",
-                                    password=host.password or "guest",
-                                    virtual_host=parsed.virtual_host or "/",
-                                    connect_timeout=3)
-            try:
-                conn.connect()
-                return True, redact.url(url)
-            except Exception as exc:  # noqa: BLE001 - any failure means "down"
-                errors.append(f"{host.hostname}: {type(exc).__name__}")
-            finally:
-                conn.release()
-        return False, "; ".join(errors) or "no broker host in the transport URL"
+    def _resync_info(self) -> dict[str, Any]:
+        """/healthz's ``resync`` entry when ``[sync] interval`` is set (informational)."""
+        interval = self.conf.sync.interval
+        if interval <= 0:
+            return {}
+        ages = self.stats.ages()
+        age = ages["last_resync_age"]
+        # late: no success for two intervals (counted from start when none succeeded yet)
+        since = age if age is not None else time.monotonic() - self.stats.started
+        return {"resync": {"interval": interval, "last_success_age": age,
+                           "last_error": ages["last_resync_error"],
+                           "ok": since <= 2 * interval + 60}}
 
     # -- periodic resync ---------------------------------------------------
     def _start_resync(self) -> None:
@@ -299,6 +299,8 @@ class Listener:
             try:
                 LOG.info("periodic resync starting")
                 report = resync(self.conf, self.writer)
+                self.stats.resynced()
                 LOG.info("periodic resync done: %s", report)
-            except Exception:  # noqa: BLE001 - the next interval tries again
+            except Exception as exc:  # noqa: BLE001 - the next interval tries again
+                self.stats.resynced(db.describe(exc, self.conf))
                 LOG.exception("periodic resync failed; next attempt in %ss", interval)

@@ -10,6 +10,7 @@ approximate.
 from __future__ import annotations
 
 import collections
+import importlib.metadata
 import json
 import logging
 import threading
@@ -41,22 +42,68 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered), int(rank)) - 1]
 
 
-class Stats:
-    """Thread-safe counters and latency samples of one listener."""
+def version() -> str:
+    """graphcdm's installed version (pbr/setuptools metadata), "unknown" when not installed."""
+    try:
+        return importlib.metadata.version("graphcdm")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
-    COUNTERS = ("received", "applied", "ignored", "rejected", "requeued", "undecodable",
-                "clamped")
+
+class Stats:
+    """Thread-safe counters and latency samples of one listener.
+
+    Exported as Prometheus prefers: one counter per thing counted, the kind of
+    outcome a label (``graphcdm_notifications_total{outcome="applied"}``), so
+    that ``sum without (outcome)`` and ratios need no metric names spelled out.
+    """
+
+    #: what becomes of a received notification, the ``outcome`` label's values
+    OUTCOMES = ("applied", "ignored", "rejected", "requeued")
+    #: counted apart: bodies oslo.messaging could not decode (never reach an outcome)
+    #: and versions stamped ahead of this clock, clamped (they still reach one)
+    OTHERS = ("undecodable", "clamped")
+    COUNTERS = ("received", *OUTCOMES, *OTHERS)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.registry = prom.CollectorRegistry(auto_describe=True)
         self.values = dict.fromkeys(self.COUNTERS, 0)
         self.batches = 0
-        self._prom = {
-            name: prom.Counter(f"graphcdm_notifications_{name}", f"Notifications {name}.",
-                               registry=self.registry)
-            for name in self.COUNTERS
-        }
+        #: wall-clock times (time.time()) of the last commit, resync success and
+        #: resync failure; None until they happen
+        self.last_commit: float | None = None
+        self.last_resync: float | None = None
+        self.last_resync_error: tuple[float, str] | None = None
+        received = prom.Counter("graphcdm_notifications_received",
+                                "Notifications taken from the bus.", registry=self.registry)
+        outcomes = prom.Counter("graphcdm_notifications", "Notifications by outcome: applied "
+                                "(changed the graph), ignored (nothing to change), rejected "
+                                "(malformed, acknowledged), requeued (Neo4j could not be "
+                                "written; delivered again).", ["outcome"], registry=self.registry)
+        self._prom = {"received": received,
+                      **{name: outcomes.labels(outcome=name) for name in self.OUTCOMES},
+                      "undecodable": prom.Counter(
+                          "graphcdm_notifications_undecodable", "Messages oslo.messaging could "
+                          "not decode (not JSON, bad UTF-8, unknown priority), dropped.",
+                          registry=self.registry),
+                      "clamped": prom.Counter(
+                          "graphcdm_notifications_clamped", "Notifications stamped further "
+                          "ahead of this clock than [notifications] max_clock_ahead, whose "
+                          "version was clamped.", registry=self.registry)}
+        for name in self.OUTCOMES:  # every series exists from the start, at 0
+            self._prom[name].inc(0)
+        prom.Info("graphcdm_build", "graphcdm's version.",
+                  registry=self.registry).info({"version": version()})
+        self._last_commit = prom.Gauge("graphcdm_last_commit_timestamp_seconds",
+                                       "Unix time of the last batch committed to Neo4j.",
+                                       registry=self.registry)
+        self._last_resync = prom.Gauge("graphcdm_last_resync_timestamp_seconds",
+                                       "Unix time of the last successful periodic resync.",
+                                       registry=self.registry)
+        self._resync_failures = prom.Counter("graphcdm_resync_failures",
+                                             "Periodic resyncs that failed.",
+                                             registry=self.registry)
         self._commit = prom.Histogram("graphcdm_batch_commit_seconds",
                                       "Seconds to commit one batch to Neo4j.",
                                       buckets=_LATENCY_BUCKETS, registry=self.registry)
@@ -77,13 +124,39 @@ class Stats:
 
     def committed(self, seconds: float, lags: list[float]) -> None:
         """Record one committed batch: its commit time and each event's lag."""
+        now = time.time()
         with self._lock:
             self.batches += 1
+            self.last_commit = now
             self._commits.append(seconds)
             self._lags.extend(lags)
+        self._last_commit.set(now)
         self._commit.observe(seconds)
         for lag in lags:
             self._lag.observe(lag)
+
+    def resynced(self, error: str | None = None) -> None:
+        """Record the end of a periodic resync: success, or its (password-free) error."""
+        now = time.time()
+        with self._lock:
+            if error is None:
+                self.last_resync = now
+            else:
+                self.last_resync_error = (now, error)
+        if error is None:
+            self._last_resync.set(now)
+        else:
+            self._resync_failures.inc()
+
+    def ages(self) -> dict[str, Any]:
+        """Seconds since the last commit and resync, and the last resync error (for /healthz)."""
+        now = time.time()
+        with self._lock:
+            commit, resync, error = self.last_commit, self.last_resync, self.last_resync_error
+        return {"last_commit_age": None if commit is None else round(now - commit, 3),
+                "last_resync_age": None if resync is None else round(now - resync, 3),
+                "last_resync_error": None if error is None else
+                {"age": round(now - error[0], 3), "error": error[1]}}
 
     def lags(self) -> list[float]:
         """Recent event-to-commit lags in seconds (benchmarks read them)."""
@@ -163,14 +236,19 @@ class CachedCheck:
 class MetricsServer:
     """``/metrics`` (Prometheus text) and ``/healthz`` (JSON, 200 or 503).
 
-    Runs in a daemon thread; ``port`` 0 means "do not serve".
+    ``checks`` decide the status (503 when one fails); ``info`` adds facts
+    that do not (the resync's last success and error: a nova API outage
+    must not make an orchestrator restart a listener that still applies
+    notifications). Runs in a daemon thread; ``port`` 0 means "do not serve".
     """
 
-    def __init__(self, stats: Stats, host: str, port: int, checks: dict[str, Check]) -> None:
+    def __init__(self, stats: Stats, host: str, port: int, checks: dict[str, Check],
+                 info: Callable[[], dict[str, Any]] | None = None) -> None:
         self.stats = stats
         self.host = host
         self.port = port
         self.checks = checks
+        self.info = info
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -181,6 +259,9 @@ class MetricsServer:
             ok, detail = check()
             body[name] = {"ok": ok, "detail": detail}
             healthy = healthy and ok
+        body["last_commit_age"] = self.stats.ages()["last_commit_age"]
+        if self.info is not None:
+            body.update(self.info())
         body["status"] = "ok" if healthy else "unavailable"
         return healthy, body
 

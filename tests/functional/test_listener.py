@@ -47,10 +47,17 @@ def test_published_as_nova_does_gives_the_expected_graph(conf, rabbit_url, write
     assert export.export(writer) == sim.expected
     assert health == (200, {"bus": health[1]["bus"], "neo4j": health[1]["neo4j"],
                             "writes": {"ok": True, "detail": "last batch committed"},
-                            "status": "ok"})
+                            "last_commit_age": health[1]["last_commit_age"], "status": "ok"})
     assert health[1]["bus"]["ok"] and health[1]["neo4j"]["ok"]
+    assert 0 <= health[1]["last_commit_age"] < 60
     assert "graphcdm_graph_write_failing 0.0" in metrics
     assert f"graphcdm_notifications_received_total {float(len(sim.messages))}" in metrics
+    stats = listener.stats.snapshot()
+    for outcome in ("applied", "ignored", "rejected", "requeued"):
+        assert (f'graphcdm_notifications_total{{outcome="{outcome}"}} '
+                f"{float(stats[outcome])}") in metrics
+    assert 'graphcdm_build_info{version="' in metrics
+    assert "graphcdm_last_commit_timestamp_seconds 1." in metrics  # a Unix time, set
     assert "graphcdm_event_to_commit_seconds_count" in metrics
     stats = listener.stats.snapshot()
     assert stats["received"] == len(sim.messages)

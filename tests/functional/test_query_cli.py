@@ -68,10 +68,10 @@ def test_usage_errors_exit_2(run) -> None:
     assert run("hosts_by_free_capacity", "-p", "limit=many").exit_code == 2
 
 
-def test_unreachable_database_exits_1(conf, monkeypatch, tmp_path) -> None:
+def test_unreachable_database_exits_3(conf, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("GRAPHCDM_NEO4J_URI", "bolt://127.0.0.1:1")
     quick = tmp_path / "quick.conf"   # do not spend the driver's 30 s retrying
     quick.write_text("[neo4j]\nmax_transaction_retry_time = 0\nconnection_timeout = 1\n")
     result = CliRunner().invoke(main, ["--config-file", str(quick), "query", "empty_hosts"])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "ServiceUnavailable" in result.output

@@ -748,7 +748,7 @@ def test_scenarios_through_the_replay_command(writer, cli_env, tmp_path):
     assert export.export(writer) == {"compute_nodes": [], "instances": []}
 
 
-def test_replay_exit_status_2_when_neo4j_is_unreachable(tmp_path, monkeypatch):
+def test_replay_exit_status_3_when_neo4j_is_unreachable(tmp_path, monkeypatch):
     monkeypatch.setenv("GRAPHCDM_NEO4J_URI", "bolt://127.0.0.1:9")
     cfg_file = tmp_path / "graphcdm.conf"
     cfg_file.write_text("[neo4j]\nwrite_retries = 0\nconnection_timeout = 1\n"
@@ -756,5 +756,5 @@ def test_replay_exit_status_2_when_neo4j_is_unreachable(tmp_path, monkeypatch):
     path = _jsonl(tmp_path, "one.jsonl", rebuild_in_place().events)
     result = CliRunner().invoke(main, ["--config-file", str(cfg_file), "replay",
                                        "--no-progress", path])
-    assert result.exit_code == 2, result.output
-    assert "error" in result.output
+    assert result.exit_code == 3, result.output
+    assert "Error: Neo4j" in result.output and "unavailable" in result.output

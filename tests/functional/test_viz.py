@@ -58,9 +58,9 @@ def test_host_neighbourhood(run, tmp_path) -> None:
     assert {n["id"] for n in page_data(out.read_text())["nodes"]} == {"cn:node2", "i:i3", "i:i6"}
 
 
-def test_unknown_host_exits_3(run, tmp_path) -> None:
+def test_unknown_host_exits_4(run, tmp_path) -> None:
     result = CliRunner().invoke(main, ["viz", "--out", str(tmp_path / "x.html"), "--host", "no"])
-    assert result.exit_code == 3 and not (tmp_path / "x.html").exists()
+    assert result.exit_code == 4 and not (tmp_path / "x.html").exists()
 
 
 def test_names_cannot_inject_script(conf, writer: GraphWriter, neo4j_driver: neo4j.Driver,

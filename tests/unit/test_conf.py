@@ -64,10 +64,21 @@ def test_every_group_is_listed_for_the_generator():
     assert {"neo4j", "notifications", "nova", "sync"} <= groups
 
 
+def test_the_sample_documents_oslo_messaging_and_oslo_log():
+    """Operators configure the broker and logging in graphcdm.conf, as for nova."""
+    sample = (REPO / "etc" / "graphcdm" / "graphcdm.conf.sample").read_text()
+    for option in ("amqp_durable_queues", "rabbit_quorum_queue", "ssl_ca_file",
+                   "heartbeat_timeout_threshold", "log_file", "use_journal", "use_json",
+                   "log_config_append", "default_log_levels"):
+        assert f"#{option} =" in sample, option
+    assert "[oslo_messaging_rabbit]" in sample and "[oslo_messaging_notifications]" in sample
+
+
 def test_sample_config_is_up_to_date(tmp_path):
     out = tmp_path / "graphcdm.conf.sample"
-    subprocess.run([sys.executable, "-m", "oslo_config.generator", "--namespace", "graphcdm",
-                    "--wrap-width", "79", "--output-file", str(out)], check=True)
+    generator = REPO / "etc" / "oslo-config-generator" / "graphcdm.conf"
+    subprocess.run([sys.executable, "-m", "oslo_config.generator", "--config-file",
+                    str(generator), "--output-file", str(out)], check=True, cwd=REPO)
     committed = (REPO / "etc" / "graphcdm" / "graphcdm.conf.sample").read_text()
     assert out.read_text() == committed, "run: tox -e genconfig"
 
