@@ -28,6 +28,7 @@ import pytest
 from graphcdm import conf as conf_mod
 from graphcdm import neo4jlocal
 from graphcdm.graph.writer import GraphWriter
+from tests.functional.rabbitnode import rabbit_node  # noqa: F401 - a broker node of the tests' own
 
 REPO = Path(__file__).resolve().parents[2]
 

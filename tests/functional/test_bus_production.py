@@ -26,7 +26,7 @@ from graphcdm.notifications.listener import Listener
 from graphcdm.read import export
 from graphcdm.sim.simulator import Simulator
 from tests.functional import fixtures as support
-from tests.functional.rabbitnode import RabbitNode, configure, nova_transport, rabbit_node  # noqa: F401 - the fixture
+from tests.functional.rabbitnode import RabbitNode, configure, nova_transport
 
 #: the password of the broker user the tests create; no output may hold it
 SECRET = "bus-Secret-pw-4711"
@@ -40,7 +40,7 @@ def names() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def node(rabbit_node: RabbitNode) -> RabbitNode:  # noqa: F811 - the imported fixture
+def node(rabbit_node: RabbitNode) -> RabbitNode:
     """The node, with a user whose password the tests look for in every output."""
     rabbit_node.ctl("add_user", "graphcdm", SECRET, check=False)
     rabbit_node.ctl("set_permissions", "-p", "/", "graphcdm", ".*", ".*", ".*")

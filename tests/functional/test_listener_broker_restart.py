@@ -19,7 +19,7 @@ from graphcdm.notifications.listener import Listener
 from graphcdm.read import export
 from graphcdm.sim.simulator import Simulator
 from tests.functional import fixtures as support
-from tests.functional.rabbitnode import RabbitNode, configure, nova_transport, rabbit_node  # noqa: F401 - the fixture
+from tests.functional.rabbitnode import RabbitNode, configure, nova_transport
 
 
 def _wait_queue(node: RabbitNode, name: str, timeout: float) -> None:
@@ -31,7 +31,7 @@ def _wait_queue(node: RabbitNode, name: str, timeout: float) -> None:
         time.sleep(0.5)
 
 
-def test_listener_reconnects_after_a_rabbitmq_restart(conf, writer, rabbit_node):  # noqa: F811
+def test_listener_reconnects_after_a_rabbitmq_restart(conf, writer, rabbit_node):
     tag = uuid.uuid4().hex[:10]
     names = {"versioned": f"versioned_notifications_{tag}", "legacy": f"notifications_{tag}",
              "pool": f"graphcdm-test-{tag}", "exchange": f"nova-{tag}"}
