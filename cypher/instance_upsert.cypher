@@ -9,9 +9,10 @@
 // disk_gb is derived here, once, from the stored fields as Watcher's
 // collector counts local disk: root only when the instance boots from an
 // image, plus ephemeral, plus swap (MB) rounded up to GB.
-// $rows: [{uuid, version, attrs, versions}] -- one row per uuid (the writer
-// merges a batch's changes: versions[field] is the version of attrs[field],
-// version the newest of them).
+// $rows: [{uuid, version, oldest, attrs, versions, version_props}] -- one row
+// per uuid (the writer merges a batch's changes: versions[field] is the
+// version of attrs[field], version / oldest the newest / oldest of them,
+// version_props the same as {v_<field>: version} properties).
 // Skipped when a tombstone forbids it: a hard delete always, a soft delete
 // when not older than the change (a newer change is a restore: the soft
 // tombstone goes). Attributes do not depend on the host, so a deleted
@@ -23,11 +24,16 @@ WITH row, t
 WHERE t IS NULL OR (NOT t.final AND row.version > t.version)
 MERGE (i:Instance {uuid: row.uuid})
 SET i._lock = true REMOVE i._lock  // write lock first: the versions read below are current
-WITH row, i, t,
-     [k IN keys(row.attrs) WHERE row.versions[k] > coalesce(i['v_' + k], '')] AS newer
-WHERE size(newer) > 0
-CALL (row, i, newer) {
-  UNWIND newer AS k
+WITH row, i, t
+WHERE size(keys(row.attrs)) > 0
+CALL (row, i) {  // the usual case: every field newer than all the instance holds
+  WITH row, i WHERE row.oldest > coalesce(i.version, '')
+  SET i += row.attrs, i += row.version_props
+}
+CALL (row, i) {  // else field by field
+  WITH row, i WHERE row.oldest <= coalesce(i.version, '')
+  UNWIND keys(row.attrs) AS k
+  WITH row, i, k WHERE row.versions[k] > coalesce(i['v_' + k], '')
   SET i[k] = row.attrs[k], i['v_' + k] = row.versions[k]
 }
 SET i.version = CASE WHEN row.version > coalesce(i.version, '') THEN row.version

@@ -84,8 +84,11 @@ def is_security_error(exc: BaseException) -> bool:
 
 
 def _instance_upsert(c: InstanceUpsert) -> dict[str, Any]:
-    return {"uuid": c.uuid, "version": c.version, "attrs": c.attrs,
-            "versions": c.field_versions()}
+    versions = c.field_versions()
+    return {"uuid": c.uuid, "version": c.version,
+            "oldest": min(versions.values(), default=c.version),
+            "attrs": c.attrs, "versions": versions,
+            "version_props": {f"v_{k}": v for k, v in versions.items()}}
 
 
 def _instance_move(c: InstanceMove) -> dict[str, Any]:
