@@ -98,6 +98,21 @@ INSTANCE_PROJECTION: dict[str, str] = {
 }
 INSTANCE_STATEMENTS = ("instance_by_uuid", "instances", "node_instances")
 
+#: Watcher's used resources of a node ``c``: the hosted instances' sizes, every
+#: state counting, a missing size 0, ``gone`` instances out; and its capacity
+#: (total - reserved) x ratio. The statements of ``RESOURCE_STATEMENTS`` compute
+#: them so (tests/unit/test_query_fields.py).
+USED_HOSTED = "OPTIONAL MATCH (i:Instance)-[:HOSTED_ON]->(c) WHERE i.gone IS NULL"
+USED_SUMS = ("sum(coalesce(i.vcpus, 0))", "sum(coalesce(i.memory_mb, 0))",
+             "sum(coalesce(i.disk_gb, 0))", "count(i)")
+CAPACITY = ("(c.vcpus - coalesce(c.vcpu_reserved, 0)) * toFloat(coalesce(c.vcpu_ratio, 1.0))",
+            "(c.memory_mb - coalesce(c.memory_mb_reserved, 0)) "
+            "* toFloat(coalesce(c.memory_ratio, 1.0))",
+            "(c.disk_gb - coalesce(c.disk_gb_reserved, 0)) * toFloat(coalesce(c.disk_ratio, 1.0))")
+RESOURCE_STATEMENTS = {"used_resources": False, "node_used_resources": False,
+                       "free_resources": True, "node_free_resources": True,
+                       "hosts_by_free_capacity": True, "overcommitted_hosts": False}
+
 #: Positional fields of a ``node`` row of ``queries/watcher_model``.
 WATCHER_NODE_FIELDS = ("uuid", "hostname", "hypervisor_hostname", "state", "status",
                        "disabled_reason", "vcpus", "vcpu_reserved", "vcpu_ratio", "memory",

@@ -58,3 +58,22 @@ def test_node_statements_return_the_node_projection(name):
 @pytest.mark.parametrize("name", query.INSTANCE_STATEMENTS)
 def test_instance_statements_return_the_instance_projection(name):
     assert returned(name) == query.INSTANCE_PROJECTION
+
+
+@pytest.mark.parametrize("name,capacity", sorted(query.RESOURCE_STATEMENTS.items()))
+def test_resource_statements_compute_used_and_capacity_one_way(name, capacity):
+    """Watcher's used/free resources (get_node_used_resources) have one definition."""
+    text = " ".join(" ".join(line.split("//", 1)[0] for line in
+                             cypher.load(f"queries/{name}").splitlines()).split())
+    assert query.USED_HOSTED in text
+    for expr in query.USED_SUMS:
+        assert expr in text, expr
+    assert text.count("sum(") == 3  # nothing else summed another way
+    for expr in query.CAPACITY if capacity else ():
+        assert expr in text, expr
+
+
+def test_every_statement_summing_hosted_instances_is_listed():
+    summing = {n for n in query.query_names()
+               if "sum(coalesce(i." in " ".join(cypher.load(f"queries/{n}").split())}
+    assert summing == set(query.RESOURCE_STATEMENTS)
