@@ -21,6 +21,9 @@ except ImportError:  # older: eventlet only, nothing to choose
 _warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 _warnings.filterwarnings("ignore", category=DeprecationWarning,
                          module=r"(oslo_|eventlet|futurist)")
-# (Watcher's process may have chosen a backend already: then it stays.)
+# A default hook, not init_backend(): the backend (and eventlet, which futurist
+# imports when installed) loads only when oslo.messaging first asks for it, so that
+# commands that never touch the bus (export, query...) do not pay for it. A backend
+# already chosen (Watcher's process) stays.
 if _backend is not None and _backend.get_backend_type() is None:
-    _backend.init_backend(_backend.BackendType.THREADING)
+    _backend.register_backend_default_hook(lambda: _backend.BackendType.THREADING)
