@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -70,6 +71,7 @@ def test_durable_nova_exchange_with_amqp_durable_queues(conf, writer, node, name
     declare_exchange(node, names["exchange"], durable=True)
     sim = Simulator(nodes=3, instances=20, operations=40, fmt="both", seed=5).run()
     configure(conf, names, node.url("graphcdm", SECRET), amqp_durable_queues=True)
+    conf.set_override("port", support.free_port(), group="metrics")
     assert "is durable as configured" in bus.probe(conf)
     nova = nova_transport(node.url(), names["exchange"], amqp_durable_queues=True)
     listener = Listener(conf, writer=writer)
@@ -77,10 +79,16 @@ def test_durable_nova_exchange_with_amqp_durable_queues(conf, writer, node, name
         listener.start()
         support.publish_with_notifier(nova, sim.messages, names)
         support.wait_processed(listener, len(sim.messages), timeout=90)
+        base = f"http://127.0.0.1:{listener.metrics_port}"
+        health = urllib.request.urlopen(base + "/healthz", timeout=30).read().decode()
+        metrics = urllib.request.urlopen(base + "/metrics", timeout=30).read().decode()
     finally:
         support.stop(listener)
         nova.cleanup()
     assert export.export(writer) == sim.expected
+    assert json.loads(health)["bus"] == {
+        "ok": True, "detail": f"connected; exchange {names['exchange']} is durable as configured"}
+    assert SECRET not in health and SECRET not in metrics
     mine = {k: v for k, v in queues(node).items() if names["pool"] in k}
     assert mine and all(v["durable"] == "true" for v in mine.values()), mine
 
