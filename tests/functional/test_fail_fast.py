@@ -139,3 +139,15 @@ def test_listen_with_the_bus_unreachable_honours_sigterm_and_exits_1(env, neo4j_
     assert code == 1, text
     assert "SIGTERM received" in text and "cannot start the listener" in text, text
     assert BUS_PW not in text and "Traceback" not in text
+
+
+def test_a_tls_mismatch_fails_fast_in_one_line(neo4j_uri, env):
+    """Issue 16 item 7: bolt+s:// against the test server's plain Bolt used to be
+    retried for minutes; it is Neo4j unavailable, exit 3, in one line."""
+    host_port = neo4j_uri.partition("://")[2]
+    for scheme in ("bolt+s", "bolt+ssc"):
+        done = _run(["export"], dict(env, GRAPHCDM_NEO4J_URI=f"{scheme}://{host_port}"))
+        errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+        assert done.returncode == 3 and len(errors) == 1, done.stderr
+        assert f"{scheme}://{host_port} unavailable" in errors[0], errors
+        assert NEO4J_PW not in done.stdout + done.stderr
