@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.ERROR)
     warnings.simplefilter("ignore")
 
+    sys.stdout.reconfigure(line_buffering=True)
     print("$ " + shlex.join([sys.executable, *sys.argv]))
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     rust = importlib.util.find_spec("neo4j._rust") is not None

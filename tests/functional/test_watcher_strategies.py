@@ -308,6 +308,38 @@ def test_models_hold_the_same_cloud(synced) -> None:
         assert ours.get_instance_by_uuid(uuid).as_dict() == inst.as_dict()
 
 
+def test_extended_attributes_as_watcher_gives_them(cloud: Cloud, sconf_for, writer,
+                                                  watcher_conf) -> None:
+    """``[compute_model] enable_extended_attributes`` with nova API 2.96: ``pinned_az``
+    from the server's ``pinned_availability_zone`` and ``flavor_extra_specs`` from its
+    embedded flavor, in Watcher's model and in the graph's alike
+    (``NovaModelBuilder._build_instance_node``)."""
+    for server in cloud.nova.servers.values():   # nova >= 2.96 answers a zone or null
+        server["pinned_availability_zone"] = server["OS-EXT-AZ:availability_zone"]
+        server["flavor"]["extra_specs"] = {"hw:cpu_policy": "dedicated"} if (
+            server["flavor"]["vcpus"] > 2) else {}
+    resync(sconf_for(cloud), writer)
+    cfg.CONF.set_override("enable_extended_attributes", True, group="compute_model")
+    cfg.CONF.set_override("api_version", "2.96", group="nova")
+    try:
+        watcher_route.uninstall()
+        stock = loading.ClusterDataModelCollectorLoader().load("compute")
+        stock.get_audit_scope_handler([])
+        theirs = stock.get_latest_cluster_data_model()
+        watcher_route.install()
+        ours = loading.ClusterDataModelCollectorLoader().load("compute")
+        ours = ours.get_latest_cluster_data_model()
+    finally:
+        cfg.CONF.clear_override("enable_extended_attributes", group="compute_model")
+        cfg.CONF.clear_override("api_version", group="nova")
+    pinned = {u: i.pinned_az for u, i in theirs.get_all_instances().items()}
+    assert set(pinned.values()) == {"az1", "az2"}
+    assert {u: i.pinned_az for u, i in ours.get_all_instances().items()} == pinned
+    specs = {u: i.flavor_extra_specs for u, i in theirs.get_all_instances().items()}
+    assert {"hw:cpu_policy": "dedicated"} in specs.values()
+    assert {u: i.flavor_extra_specs for u, i in ours.get_all_instances().items()} == specs
+
+
 @pytest.mark.parametrize("scope", [
     [],
     [{"compute": [{"availability_zones": [{"name": "az2"}]}]}],
