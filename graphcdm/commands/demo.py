@@ -270,8 +270,10 @@ def _browser_url(writer: Any, uri: str) -> str:
 
 
 def _empty_graph(writer: Any, uri: str, configured: bool, reset: bool, ui: _UI) -> None:
-    rows = GraphQuery.of(writer).read("queries/compute_nodes")
-    if not rows and not GraphQuery.of(writer).read("queries/instances"):
+    # Any node counts, not only what the read-side queries show (they leave out
+    # placeholders, gone instances, tombstones) nor only graphcdm's labels:
+    # the demo must not empty a database with anything in it without asking.
+    if not GraphQuery.of(writer).read("graph_nodes")[0]["any_node"]:
         return
     if configured and not reset:
         raise _SetupError(f"the graph at {uri} is not empty; the demo would replace it. "

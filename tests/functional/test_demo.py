@@ -74,10 +74,11 @@ def test_demo_through_rabbitmq_on_the_configured_neo4j(neo4j_uri, rabbit_url, wr
     from graphcdm.sim import emitter
 
     stale = emitter.instance_event("instance.create.end",
-                                   emitter.Instance("5ta1e000-0000-4000-8000-000000000001",
+                                   emitter.Instance("57a1e000-0000-4000-8000-000000000001",
                                                     "old", "old.node"),
                                    timestamp="2026-01-01 00:00:00")
     Pipeline(writer).apply([envelope.from_message(stale)])
+    assert len(export.export(writer)["instances"]) == 1  # a graph with something in it
     env = _env(GRAPHCDM_NEO4J_URI=neo4j_uri)
 
     refused = _demo([*SMALL, "--transport-url", rabbit_url], env)
