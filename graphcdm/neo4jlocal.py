@@ -205,7 +205,15 @@ def start(settings: Settings, log=print, timeout: float = 120.0) -> str:
     if pid and bolt_answers(settings.bolt_uri):
         log(f"Neo4j already running (pid {pid}) at {settings.bolt_uri}")
         return settings.bolt_uri
-    if pid is None and _port_open(settings.bolt_port):
+    if pid is not None:
+        # Ours, from this home, but not answering on these ports: another
+        # start would fail on the store lock and must not take the pid file
+        # (stop and status would lose track of the running server).
+        raise Neo4jLocalError(f"a Neo4j started from {settings.home} (pid {pid}) is running "
+                              f"but does not answer at {settings.bolt_uri}: it uses other "
+                              "ports or is still starting; stop it first, or use another "
+                              "--home")
+    if _port_open(settings.bolt_port):
         raise Neo4jLocalError(f"port {settings.bolt_port} is taken by another process; "
                               "choose --bolt-port or stop it")
     java = require_tools("java")["java"]
@@ -224,6 +232,7 @@ def start(settings: Settings, log=print, timeout: float = 120.0) -> str:
     settings.pid_file.write_text(f"{proc.pid}\n")
     while not bolt_answers(settings.bolt_uri, timeout=2.0):
         if proc.poll() is not None:
+            settings.pid_file.unlink(missing_ok=True)  # it named only this dead process
             raise Neo4jLocalError(f"Neo4j exited with status {proc.returncode}; "
                                   f"see {settings.console_log}:\n" + _tail(settings.console_log))
         if time.monotonic() - started > timeout:

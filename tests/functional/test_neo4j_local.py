@@ -58,3 +58,21 @@ def test_missing_java_names_the_package_to_install(home):
                             capture_output=True, text=True, timeout=60, env=env, check=False)
     assert result.returncode == 1
     assert "apt-get install" in result.stderr
+
+
+def test_second_start_from_the_same_home_on_other_ports_keeps_the_pid_file(home):
+    """Issue 16 item 9: the refused start must not take the running server's pid file."""
+    started = _graphcdm("start", home=home)
+    assert started.returncode == 0, started.stderr
+    pid_file = home / "run" / "graphcdm-neo4j.pid"
+    recorded = pid_file.read_text()
+    other = subprocess.run([sys.executable, "-m", "graphcdm.cli", "neo4j", "start",
+                            "--home", str(home), "--bolt-port", "7836", "--http-port", "7837"],
+                           capture_output=True, text=True, timeout=300, check=False)
+    assert other.returncode == 1
+    assert "is running" in other.stderr and "other ports" in other.stderr
+    assert pid_file.read_text() == recorded
+    assert _graphcdm("status", home=home).returncode == 0
+    stopped = _graphcdm("stop", home=home)
+    assert stopped.returncode == 0 and f"pid {recorded.strip()}" in stopped.stderr
+    assert _graphcdm("status", home=home).returncode == 3
