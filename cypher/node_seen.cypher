@@ -1,15 +1,23 @@
 // Compute nodes named by the batch's placements exist (as placeholders when
 // new), whichever placement of an instance ends up winning: the batch keeps
 // only each instance's newest move, but every move tells of a node.
-// $rows: [{host, node, version}] -- node null = "the node of this host": a
-// host-only placeholder (hypervisor_hostname = host) when the host has none.
+// $rows: [{host, node, version, uuid}] -- node null = "the node of this host":
+// a host-only placeholder (hypervisor_hostname = host) when the host has none;
+// uuid: the instance whose move gave the row its version.
 // seen_version (the newest event that showed the node alive) lets a
 // service.delete tell stale nodes from nodes seen after it.
 // Older than the host's service.delete (ServiceTombstone): ignored.
+// A repeated message id with other content: when the instance already holds
+// this very placement version (the first content, committed) on another
+// host or node, the row is that repeat and names no node (no phantom).
 UNWIND $rows AS row
 OPTIONAL MATCH (st:ServiceTombstone {hostname: row.host})
 WITH row, st
 WHERE st IS NULL OR row.version > st.version
+OPTIONAL MATCH (held:Instance {uuid: row.uuid})
+WITH row, held
+WHERE held IS NULL OR coalesce(held.placement_version, '') <> row.version
+   OR (held.host = row.host AND (row.node IS NULL OR held.node = row.node))
 CALL (row) {
   OPTIONAL MATCH (c:ComputeNode {hostname: row.host})
   RETURN count(c) AS known

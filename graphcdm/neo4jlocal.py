@@ -72,6 +72,9 @@ class Settings:
     heap: str = "1g"
     pagecache: str = "512m"
     version: str = NEO4J_VERSION
+    #: authentication on (user neo4j, initial password neo4j, to be changed
+    #: at first login): fault tests rotate credentials; off by default
+    auth: bool = False
 
     @property
     def lib(self) -> Path:
@@ -143,7 +146,8 @@ def resolve(settings: Settings, log=print) -> Path:
 
 
 def neo4j_conf(settings: Settings) -> str:
-    """The server's neo4j.conf: loopback only, no auth, no routing, no telemetry.
+    """The server's neo4j.conf: loopback only, no auth (unless asked), no routing,
+    no telemetry.
 
     Only keys Neo4j 5.26 knows: strict validation aborts start-up otherwise.
     """
@@ -156,7 +160,7 @@ def neo4j_conf(settings: Settings) -> str:
         "server.http.listen_address": f"127.0.0.1:{settings.http_port}",
         "server.http.advertised_address": f"127.0.0.1:{settings.http_port}",
         "server.https.enabled": "false",
-        "dbms.security.auth_enabled": "false",
+        "dbms.security.auth_enabled": "true" if settings.auth else "false",
         "dbms.routing.enabled": "false",
         "dbms.usage_report.enabled": "false",
         "server.memory.heap.initial_size": settings.heap,
@@ -188,12 +192,15 @@ def running_pid(settings: Settings) -> int | None:
 
 
 def bolt_answers(uri: str, timeout: float = 3.0) -> bool:
-    """True when a Bolt server answers at ``uri`` (no auth needed)."""
+    """True when a Bolt server answers at ``uri`` (no auth needed: a server
+    asking for credentials answers too)."""
     import neo4j
 
     try:
         with neo4j.GraphDatabase.driver(uri, auth=None, connection_timeout=timeout) as driver:
             driver.verify_connectivity()
+        return True
+    except neo4j.exceptions.AuthError:
         return True
     except Exception:  # noqa: BLE001 - any failure means "not answering"
         return False

@@ -211,17 +211,27 @@ def node_rows(changes: Iterable[Change]) -> list[dict[str, Any]]:
     seen alive); applying the batch must leave the nodes that applying its
     notifications one by one would. Host-only rows (node unknown) are
     dropped when the batch names a node of that host.
+
+    A repeated version (the same message id and timestamp) is the same
+    notification: only its first content counts, so a later move with that
+    version and another host or node names no node. Each row carries the
+    ``uuid`` of the move that gave its version, for ``node_seen`` to apply
+    the same rule against what earlier batches committed.
     """
-    best: dict[tuple[str, str | None], str] = {}
+    first: dict[tuple[str, str], tuple[str, str | None]] = {}
+    best: dict[tuple[str, str | None], tuple[str, str]] = {}
     for c in changes:
         if isinstance(c, InstanceMove):
+            if first.setdefault((c.uuid, c.version), (c.host, c.node)) != (c.host, c.node):
+                continue  # a repeated id with other content: the first one won
             key = (c.host, c.node)
-            if c.version > best.get(key, ""):
-                best[key] = c.version
+            if c.version > best.get(key, ("", ""))[0]:
+                best[key] = (c.version, c.uuid)
     named = {host for host, node in best if node is not None}
     ordered = sorted(best.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
-    return [{"host": host, "node": node, "version": version}
-            for (host, node), version in ordered if node is not None or host not in named]
+    return [{"host": host, "node": node, "version": version, "uuid": uuid}
+            for (host, node), (version, uuid) in ordered
+            if node is not None or host not in named]
 
 
 def rows_by_statement(changes: Iterable[Change]) -> list[tuple[str, Rows | FromGraph]]:
@@ -341,7 +351,7 @@ class GraphWriter:
     # -- resync (graphcdm.sync) -------------------------------------------
     #: Statements of cypher/sync/ that write, each for UNWIND $rows batches.
     SYNC_WRITES = ("compute_nodes", "aggregates", "memberships", "remove_compute_nodes",
-                   "remove_aggregates")
+                   "remove_aggregates", "lift_tombstones")
 
     def sync_write(self, name: str, rows: Sequence[dict[str, Any]], batch_size: int = 2000,
                    progress: Any = None) -> dict[str, int]:

@@ -152,6 +152,12 @@ def _load(conf: cfg.ConfigOpts, writer: GraphWriter, snap: snapshot.Snapshot,
     report.written["placeholders_folded"] = writer.fold_placeholders()
     _add(report, writer.sync_write("aggregates", snap.aggregates, batch))
     _add(report, writer.sync_write("memberships", snap.memberships, batch))
+    # A delete the complete poll contradicts is lifted first (older than the
+    # poll by more than the clock bound; see cypher/sync/lift_tombstones).
+    poll_us = int(snap.version.partition("|")[0])
+    before = f"{poll_us - int(conf.notifications.max_clock_ahead * 1_000_000):017d}"
+    lift = [{"uuid": u, "before": before} for u in report.drift.kinds["instances"].created]
+    _add(report, writer.sync_write("lift_tombstones", lift, batch))
     # Instances go through the notification path's statements (GraphWriter.apply):
     # the same version guards, tombstones and placeholder handling decide.
     changes = snap.instance_changes  # upsert, then move/unmap, per uuid: keep pairs together

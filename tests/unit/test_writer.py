@@ -19,7 +19,7 @@ from graphcdm.graph.writer import PLAN, FromGraph, node_rows, rows_by_statement
 def test_rows_group_by_statement():
     rows = rows_by_statement([InstanceMove("u", "001|a", "h1", None)])
     assert rows == [
-        ("node_seen", [{"host": "h1", "node": None, "version": "001|a"}]),
+        ("node_seen", [{"host": "h1", "node": None, "version": "001|a", "uuid": "u"}]),
         ("instance_move", [{"uuid": "u", "version": "001|a", "host": "h1", "node": None}]),
         ("instance_guard", [{"uuid": "u"}]),
         ("service_upsert", FromGraph("fold_status")),
@@ -30,10 +30,20 @@ def test_rows_group_by_statement():
 def test_superseded_moves_still_name_their_nodes():
     changes = [InstanceMove("u", "001|a", "h1", "n1"), InstanceMove("u", "003|a", "h2", None),
                InstanceMove("v", "002|a", "h2", "n2"), InstanceMove("w", "004|a", "h1", "n1")]
-    assert node_rows(changes) == [{"host": "h1", "node": "n1", "version": "004|a"},
-                                  {"host": "h2", "node": "n2", "version": "002|a"}]
+    assert node_rows(changes) == [{"host": "h1", "node": "n1", "version": "004|a", "uuid": "w"},
+                                  {"host": "h2", "node": "n2", "version": "002|a", "uuid": "v"}]
     [(_, moves)] = [(n, r) for n, r in rows_by_statement(changes) if n == "instance_move"]
     assert sorted(r["uuid"] for r in moves) == ["u", "v", "w"]
+
+
+def test_a_repeated_version_with_other_content_names_no_node():
+    """Issue 16 item 4: the same message id and timestamp is the same notification;
+    its first content counts, the repeat names no (phantom) node."""
+    changes = [InstanceMove("u", "001|a", "h1", "n1"), InstanceMove("u", "001|a", "h9", "n9"),
+               InstanceMove("u", "001|a", "h1", "n1")]
+    assert node_rows(changes) == [{"host": "h1", "node": "n1", "version": "001|a", "uuid": "u"}]
+    [(_, moves)] = [(n, r) for n, r in rows_by_statement(changes) if n == "instance_move"]
+    assert moves == [{"uuid": "u", "version": "001|a", "host": "h1", "node": "n1"}]
 
 
 def test_batches_without_moves_or_services_do_not_fold():
