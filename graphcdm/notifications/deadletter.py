@@ -10,9 +10,11 @@ fail the batch:
   that got some notifications rejected, survives as ``\\udXXX`` instead of
   making the write fail;
 * a payload over ``max_bytes`` is not copied: the record keeps
-  ``payload: null`` and ``payload_truncated: {bytes, head}`` with the first
+  ``payload: null`` and ``payload_truncated: {reason, head}`` with the first
   :data:`HEAD_CHARS` characters of its JSON, so ten 20 MB notifications do not
-  add 200 MB (they would be rejected again anyway);
+  add 200 MB (they would be rejected again anyway); an envelope field over
+  :data:`HEAD_CHARS` (a 1 MB ``event_type``) keeps its head and is listed in
+  ``truncated``;
 * values JSON cannot write (absurd nesting) are replaced by their repr's head;
 * the file is created mode 0600 (notifications name projects, users, hosts);
 * any failure is logged and swallowed: dead-lettering must never turn a
@@ -53,6 +55,12 @@ def record(message: dict[str, Any], reason: str, max_bytes: int) -> str:
         head = _head(line["payload"])
         line["payload"] = None
         line["payload_truncated"] = {"reason": str(exc), "head": head}
+    for key in ("publisher_id", "event_type", "priority", "metadata"):
+        try:  # envelope fields are short in any real notification; keep a head
+            fields.measure(line.get(key), HEAD_CHARS, key)
+        except Rejected:
+            line[key] = _head(line[key])
+            line.setdefault("truncated", []).append(key)
     try:
         return json.dumps(line, default=str, ensure_ascii=True)
     except (ValueError, TypeError, RecursionError) as exc:
