@@ -8,15 +8,19 @@
 // service.delete tell stale nodes from nodes seen after it.
 // Older than the host's service.delete (ServiceTombstone): ignored.
 // A repeated message id with other content: when the instance already holds
-// this very placement version (the first content, committed) on another
-// host or node, the row is that repeat and names no node (no phantom).
+// the placement of this very notification (same time and message id: the
+// first content, committed) on another host or node, the row is that repeat
+// and names no node (no phantom).
 UNWIND $rows AS row
 OPTIONAL MATCH (st:ServiceTombstone {hostname: row.host})
 WITH row, st
 WHERE st IS NULL OR row.version > st.version
 OPTIONAL MATCH (held:Instance {uuid: row.uuid})
-WITH row, held
-WHERE held IS NULL OR coalesce(held.placement_version, '') <> row.version
+WITH row, held, coalesce(held.placement_version, '') AS hv
+// the notification key: time and message id, the causal rank left out
+// (writer.notification_key says why)
+WHERE held IS NULL
+   OR left(hv, 17) + substring(hv, 19) <> left(row.version, 17) + substring(row.version, 19)
    OR (held.host = row.host AND (row.node IS NULL OR held.node = row.node))
 CALL (row) {
   OPTIONAL MATCH (c:ComputeNode {hostname: row.host})

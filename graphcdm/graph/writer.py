@@ -203,6 +203,19 @@ PLAN: tuple[Step, ...] = (
 )
 
 
+def notification_key(version: str) -> str:
+    """What identifies the notification a version came from: time and message id.
+
+    The causal rank (``envelope.ranked``: ``T|r|id``) depends on the event
+    type, so two notifications with one message id and one timestamp but
+    other event types have other versions and still are one message id
+    repeated. Notifications' versions are all ranked, so dropping the two
+    characters of ``|r`` is the key; ``node_seen`` and ``instance_delete``
+    compute the same one in Cypher (``left(v, 17) + substring(v, 19)``).
+    """
+    return version[:17] + version[19:]
+
+
 def node_rows(changes: Iterable[Change]) -> list[dict[str, Any]]:
     """One ``node_seen`` row per compute node the batch's moves name. Pure.
 
@@ -212,9 +225,10 @@ def node_rows(changes: Iterable[Change]) -> list[dict[str, Any]]:
     notifications one by one would. Host-only rows (node unknown) are
     dropped when the batch names a node of that host.
 
-    A repeated version (the same message id and timestamp) is the same
-    notification: only its first content counts, so a later move with that
-    version and another host or node names no node. Each row carries the
+    A repeated message id with the same timestamp is the same notification
+    (:func:`notification_key`, whatever rank its event type gives it): only
+    its first content counts, so a later move with that key and another host
+    or node names no node. Each row carries the
     ``uuid`` of the move that gave its version, for ``node_seen`` to apply
     the same rule against what earlier batches committed.
     """
@@ -222,7 +236,8 @@ def node_rows(changes: Iterable[Change]) -> list[dict[str, Any]]:
     best: dict[tuple[str, str | None], tuple[str, str]] = {}
     for c in changes:
         if isinstance(c, InstanceMove):
-            if first.setdefault((c.uuid, c.version), (c.host, c.node)) != (c.host, c.node):
+            once = (c.uuid, notification_key(c.version))
+            if first.setdefault(once, (c.host, c.node)) != (c.host, c.node):
                 continue  # a repeated id with other content: the first one won
             key = (c.host, c.node)
             if c.version > best.get(key, ("", ""))[0]:

@@ -39,11 +39,14 @@ def test_superseded_moves_still_name_their_nodes():
 def test_a_repeated_version_with_other_content_names_no_node():
     """Issue 16 item 4: the same message id and timestamp is the same notification;
     its first content counts, the repeat names no (phantom) node."""
-    changes = [InstanceMove("u", "001|a", "h1", "n1"), InstanceMove("u", "001|a", "h9", "n9"),
-               InstanceMove("u", "001|a", "h1", "n1")]
-    assert node_rows(changes) == [{"host": "h1", "node": "n1", "version": "001|a", "uuid": "u"}]
+    t = "00001764064800000"  # 17 digits of µs, then |rank|message id
+    changes = [InstanceMove("u", f"{t}|1|a", "h1", "n1"),
+               InstanceMove("u", f"{t}|0|a", "h9", "n9"),  # another event type's rank
+               InstanceMove("u", f"{t}|1|a", "h1", "n1")]
+    assert node_rows(changes) == [{"host": "h1", "node": "n1", "version": f"{t}|1|a",
+                                   "uuid": "u"}]
     [(_, moves)] = [(n, r) for n, r in rows_by_statement(changes) if n == "instance_move"]
-    assert moves == [{"uuid": "u", "version": "001|a", "host": "h1", "node": "n1"}]
+    assert moves == [{"uuid": "u", "version": f"{t}|1|a", "host": "h1", "node": "n1"}]
 
 
 def test_batches_without_moves_or_services_do_not_fold():
