@@ -31,11 +31,10 @@ from graphcdm.read import export
 from graphcdm.sim import emitter
 from graphcdm.sim.simulator import Simulator
 from graphcdm.sync import resync
-from tests.functional import test_listener_helpers as support
+from tests.functional import fixtures as support
 from tests.functional.emulators import Cloud
-from tests.functional.test_listener import _configure
+from tests.functional.fixtures import topology
 from tests.functional.test_scenarios import inst, view
-from tests.functional.test_sync import placement, topology, uuid_of
 
 A = "a1000000-0000-4000-8000-00000000000a"
 T0 = dt.datetime(2026, 11, 25, 10, 0, 0)
@@ -47,6 +46,16 @@ def names() -> dict[str, str]:
     tag = uuidlib.uuid4().hex[:10]
     return {"versioned": f"versioned_notifications_{tag}", "legacy": f"notifications_{tag}",
             "pool": f"graphcdm-test-{tag}", "exchange": "nova"}
+
+
+def uuid_of(t, name: str) -> str:
+    return next(i.uuid for i in t.instances if i.name == name)
+
+
+def placement(writer) -> dict[str, str | None]:
+    """uuid -> hypervisor_hostname of its node (None: unmapped)."""
+    return {i["uuid"]: (i["hosted_on"] or {}).get("hypervisor_hostname")
+            for i in export.export(writer)["instances"]}
 
 
 def note(msg: dict) -> envelope.Notification:
@@ -206,7 +215,7 @@ def test_credentials_rotated_mid_stream_requeue_and_lose_nothing(conf, rabbit_ur
     writer.reset()
     writer.ensure_schema()
     conf.set_override("uri", settings.bolt_uri, group="neo4j")
-    _configure(conf, names, port=support.free_port(), batch_size=20)
+    support.configure_listener(conf, names, port=support.free_port(), batch_size=20)
     transport = support.nova_transport(rabbit_url)
     listener = Listener(conf, writer=writer, transport=transport)
     rotated = "second-" + uuidlib.uuid4().hex[:8]
@@ -253,7 +262,7 @@ def test_dead_letters_replay_after_a_fix(conf, rabbit_url, writer, names, tmp_pa
     changes nothing; a fixed line replays into the graph."""
     sim = Simulator(nodes=3, instances=10, operations=20, fmt="mixed", seed=9).run()
     dead = tmp_path / "dead.jsonl"
-    _configure(conf, names, dead_letter_file=str(dead))
+    support.configure_listener(conf, names, dead_letter_file=str(dead))
     transport = support.nova_transport(rabbit_url)
     bad = support.bad_messages()
     listener = Listener(conf, writer=writer, transport=transport)
