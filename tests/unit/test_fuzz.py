@@ -82,7 +82,7 @@ def _check_changes(changes: list[Any]) -> None:
             for key, value in change.attrs.items():
                 assert _storable(value), (key, value)
     for _, rows in rows_by_statement(changes):
-        for row in rows:
+        for row in rows if isinstance(rows, list) else []:  # (FromGraph: read in Neo4j)
             for key, value in row.items():
                 # maps are parameters the statements spread into properties
                 for sub in (value.values() if isinstance(value, dict) else [value]):
@@ -122,8 +122,9 @@ def test_the_listener_path_never_raises_and_dead_letters_read_back(case):
         _check_changes(outcome.changes)
     line = deadletter.record(message, outcome.reason or "fuzz", _MAX_BYTES)
     back = json.loads(line)
-    assert back["event_type"] == (message["event_type"] if isinstance(
-        message["event_type"], (str, type(None))) else back["event_type"])
+    if isinstance(message["event_type"], (str, type(None))) and \
+            "event_type" not in back.get("truncated", []):
+        assert back["event_type"] == message["event_type"]
     assert len(line) < 4 * (deadletter.HEAD_CHARS * 6 + _MAX_BYTES)
 
 
