@@ -1,19 +1,30 @@
 """`graphcdm neo4j start|status|stop` against a real server of its own.
 
-Uses ports of its own (7791/7891) and a temporary home, so the session's
+Uses free ports of its own (chosen at import) and a temporary home, so the session's
 test server is untouched; the jars come from the shared cache.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import urllib.request
 
 import pytest
 
-PORTS = ["--bolt-port", "7791", "--http-port", "7891"]
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+#: Free ports, not fixed ones: two checkouts running this test at once
+#: must not meet on one port.
+BOLT, HTTP = _free_port(), _free_port()
+PORTS = ["--bolt-port", str(BOLT), "--http-port", str(HTTP)]
 
 
 def _graphcdm(*args: str, home) -> subprocess.CompletedProcess:
@@ -32,12 +43,12 @@ def test_start_status_stop_twice_in_a_row(home):
     for _round in range(2):
         started = _graphcdm("start", home=home)
         assert started.returncode == 0, started.stderr
-        assert started.stdout.strip() == "bolt://127.0.0.1:7791"
+        assert started.stdout.strip() == f"bolt://127.0.0.1:{BOLT}"
         again = _graphcdm("start", home=home)
         assert again.returncode == 0 and "already running" in again.stderr
         status = _graphcdm("status", home=home)
         assert status.returncode == 0, status.stderr
-        page = urllib.request.urlopen("http://127.0.0.1:7891/browser/", timeout=10).read()
+        page = urllib.request.urlopen(f"http://127.0.0.1:{HTTP}/browser/", timeout=10).read()
         assert b"Neo4j Browser" in page
         stopped = _graphcdm("stop", home=home)
         assert stopped.returncode == 0 and "stopped" in stopped.stderr
