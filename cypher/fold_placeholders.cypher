@@ -3,7 +3,7 @@
 // stands in for a host whose node name no event has told yet (evacuation
 // names only the destination host; service.* names only the host). Once a
 // node of that host is known, the placeholder's instances move to it (the
-// smallest hypervisor_hostname when there are several, as instance_move
+// smallest hypervisor_hostname when there are several, as instance_write
 // chooses) and it goes; its service status was passed on just before by
 // service_upsert with the rows fold_status read (the one status rule).
 // The result is the one an ordered stream gives.

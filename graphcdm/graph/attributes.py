@@ -19,10 +19,10 @@ the instance boots from volume; the resync (microversion 2.53) no
 ``flavor_id`` nor ``locked_reason``; only the resync reads the flavor's
 extra specs and the pinned availability zone (Watcher's extended
 attributes). Every field has its own version in the graph (``v_<field>``,
-see ``cypher/instance_upsert.cypher``), so the newest source *that carries
+see ``cypher/instance_write.cypher``), so the newest source *that carries
 a field* decides it, in any delivery order.
 
-Local disk (``disk_gb``) is derived in one place, ``instance_upsert``, from
+Local disk (``disk_gb``) is derived in one place, ``instance_write``, from
 the stored ``root_gb``, ``ephemeral_gb``, ``swap_mb`` and ``boot_from_volume``
 as Watcher's collector counts it (``root`` only with an image, ``+ ephemeral
 + ceil(swap / 1024)``): its inputs may come from different sources.

@@ -83,16 +83,34 @@ def is_security_error(exc: BaseException) -> bool:
         code.startswith(SECURITY_CODE)
 
 
-def _instance_upsert(c: InstanceUpsert) -> dict[str, Any]:
-    versions = c.field_versions()
-    return {"uuid": c.uuid, "version": c.version,
-            "oldest": min(versions.values(), default=c.version),
-            "attrs": c.attrs, "versions": versions,
-            "version_props": {f"v_{k}": v for k, v in versions.items()}}
+def _instance_writes(batch: Batch) -> Rows:
+    """One ``instance_write`` row per instance: its winning attribute change and
+    its winning move together (either may be absent), in first-seen order.
+
+    Why together: one statement then looks up, merges and locks each
+    instance once instead of once per aspect. Attribute part: ``version`` /
+    ``oldest`` the newest / oldest of the fields' versions, ``version_props``
+    the same as ``{v_<field>: version}`` properties (None: no attribute
+    change); placement part: ``place_version``, ``host``, ``node`` (None:
+    no move).
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for c in batch.reduced:
+        if isinstance(c, InstanceUpsert):
+            versions = c.field_versions()
+            rows.setdefault(c.uuid, _empty_write(c.uuid)).update(
+                attrs=c.attrs, versions=versions, version=c.version,
+                oldest=min(versions.values(), default=c.version),
+                version_props={f"v_{k}": v for k, v in versions.items()})
+        elif isinstance(c, InstanceMove):
+            rows.setdefault(c.uuid, _empty_write(c.uuid)).update(
+                place_version=c.version, host=c.host, node=c.node)
+    return list(rows.values())
 
 
-def _instance_move(c: InstanceMove) -> dict[str, Any]:
-    return {"uuid": c.uuid, "version": c.version, "host": c.host, "node": c.node}
+def _empty_write(uuid: str) -> dict[str, Any]:
+    return {"uuid": uuid, "attrs": None, "versions": None, "version": None, "oldest": None,
+            "version_props": None, "place_version": None, "host": None, "node": None}
 
 
 def _instance_unmap(c: InstanceUnmap) -> dict[str, Any]:
@@ -193,8 +211,7 @@ PLAN: tuple[Step, ...] = (
     Step("service_delete_lock", _of(ServiceDelete, _service_delete)),
     Step("service_delete", _of(ServiceDelete, _service_delete)),
     Step("node_seen", lambda batch: node_rows(batch.changes)),
-    Step("instance_upsert", _of(InstanceUpsert, _instance_upsert)),
-    Step("instance_move", _of(InstanceMove, _instance_move)),
+    Step("instance_write", _instance_writes),
     Step("instance_unmap", _of(InstanceUnmap, _instance_unmap)),
     Step("instance_delete", _of(InstanceDelete, _instance_delete)),
     Step("instance_guard", _touched),

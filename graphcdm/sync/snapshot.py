@@ -4,7 +4,7 @@ The *transform* step of the resync: no I/O, so the arithmetic Watcher's
 collector does (placement inventories over hypervisor figures) and the
 drift a dry run prints are unit-tested on hand-written data. Instance
 attributes are derived by :mod:`graphcdm.graph.attributes`, as for
-notifications (local disk is derived by ``instance_upsert`` from them).
+notifications (local disk is derived by ``instance_write`` from them).
 
 Instances become the same changes notifications give
 (:class:`~graphcdm.graph.changes.InstanceUpsert` and

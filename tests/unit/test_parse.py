@@ -43,7 +43,7 @@ def test_create_sets_attributes_and_places(event):
 
 
 def test_versioned_carries_every_disk_input():
-    """disk_gb itself is derived by instance_upsert from the stored inputs."""
+    """disk_gb itself is derived by instance_write from the stored inputs."""
     upsert, _ = ev("instance.create.end")
     assert "disk_gb" not in upsert.attrs
     assert (upsert.attrs["root_gb"], upsert.attrs["ephemeral_gb"], upsert.attrs["swap_mb"],

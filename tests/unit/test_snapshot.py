@@ -41,7 +41,7 @@ def raw(**kw) -> RawCloud:
 def test_boot_from_volume_is_a_server_without_image():
     snap = snapshot.build(raw(servers=[server("a", "h1", "h1.example", image_id=None)]), V)
     upsert = next(c for c in snap.instance_changes if isinstance(c, InstanceUpsert))
-    assert upsert.attrs["boot_from_volume"] is True  # instance_upsert then counts no root
+    assert upsert.attrs["boot_from_volume"] is True  # instance_write then counts no root
     assert upsert.attrs["root_gb"] == 20
     assert upsert.attrs["power_state"] == "running"
 

@@ -19,7 +19,7 @@ from graphcdm.graph import cypher
 #: statement -> the variable it locks before reading any held version
 #: (service_delete locks each candidate, then re-reads it by key)
 LOCK_FIRST = {
-    "instance_upsert": "i", "instance_move": "i", "instance_unmap": "i",
+    "instance_write": "i", "instance_unmap": "i",
     "instance_delete": "i", "node_seen": "c", "service_upsert": "c",
     "service_delete": "candidate", "sync/compute_nodes": "c",
     "sync/remove_compute_nodes": "c",

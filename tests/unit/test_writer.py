@@ -20,7 +20,9 @@ def test_rows_group_by_statement():
     rows = rows_by_statement([InstanceMove("u", "001|a", "h1", None)])
     assert rows == [
         ("node_seen", [{"host": "h1", "node": None, "version": "001|a", "uuid": "u"}]),
-        ("instance_move", [{"uuid": "u", "version": "001|a", "host": "h1", "node": None}]),
+        ("instance_write", [{"uuid": "u", "attrs": None, "versions": None, "version": None,
+                             "oldest": None, "version_props": None, "place_version": "001|a",
+                             "host": "h1", "node": None}]),
         ("instance_guard", [{"uuid": "u"}]),
         ("service_upsert", FromGraph("fold_status")),
         ("fold_placeholders", []),
@@ -32,8 +34,9 @@ def test_superseded_moves_still_name_their_nodes():
                InstanceMove("v", "002|a", "h2", "n2"), InstanceMove("w", "004|a", "h1", "n1")]
     assert node_rows(changes) == [{"host": "h1", "node": "n1", "version": "004|a", "uuid": "w"},
                                   {"host": "h2", "node": "n2", "version": "002|a", "uuid": "v"}]
-    [(_, moves)] = [(n, r) for n, r in rows_by_statement(changes) if n == "instance_move"]
+    [(_, moves)] = [(n, r) for n, r in rows_by_statement(changes) if n == "instance_write"]
     assert sorted(r["uuid"] for r in moves) == ["u", "v", "w"]
+    assert [r["place_version"] for r in moves if r["uuid"] == "u"] == ["003|a"]
 
 
 def test_a_repeated_version_with_other_content_names_no_node():
@@ -45,8 +48,9 @@ def test_a_repeated_version_with_other_content_names_no_node():
                InstanceMove("u", f"{t}|1|a", "h1", "n1")]
     assert node_rows(changes) == [{"host": "h1", "node": "n1", "version": f"{t}|1|a",
                                    "uuid": "u"}]
-    [(_, moves)] = [(n, r) for n, r in rows_by_statement(changes) if n == "instance_move"]
-    assert moves == [{"uuid": "u", "version": f"{t}|1|a", "host": "h1", "node": "n1"}]
+    [(_, moves)] = [(n, r) for n, r in rows_by_statement(changes) if n == "instance_write"]
+    assert [(r["uuid"], r["place_version"], r["host"], r["node"]) for r in moves] == [
+        ("u", f"{t}|1|a", "h1", "n1")]
 
 
 def test_batches_without_moves_or_services_do_not_fold():
@@ -62,7 +66,7 @@ def test_a_batch_of_every_kind_runs_the_plan_in_order():
              ServiceDelete("h9", "001|a"), ServiceUpsert("h1", "001|b", disabled=True)]
     assert [n for n, _ in rows_by_statement(batch)] == [
         "service_upsert", "service_delete_lock", "service_delete", "node_seen",
-        "instance_upsert", "instance_move", "instance_unmap", "instance_delete",
+        "instance_write", "instance_unmap", "instance_delete",
         "instance_guard", "service_upsert", "fold_placeholders"]
     assert [n for n, _ in rows_by_statement(batch)] == [s.statement for s in PLAN]
 
@@ -87,7 +91,19 @@ def test_guard_covers_every_written_instance_even_superseded_changes():
              InstanceUnmap("a", "003|a")]
     work = dict(rows_by_statement(batch))
     assert work["instance_guard"] == [{"uuid": "a"}, {"uuid": "b"}]
-    assert "instance_move" not in work  # the newer unmap won the placement
+    # the newer unmap won a's placement: a has no instance_write row
+    assert [r["uuid"] for r in work["instance_write"]] == ["b"]
+
+
+def test_one_row_per_instance_carries_its_attributes_and_its_move():
+    batch = [InstanceUpsert("a", "002|a", {"name": "x"}), InstanceMove("a", "003|a", "h1", "n1"),
+             InstanceUpsert("a", "001|a", {"name": "old"}), InstanceMove("b", "004|a", "h2", "n2")]
+    rows = {r["uuid"]: r for r in dict(rows_by_statement(batch))["instance_write"]}
+    assert rows["a"] == {"uuid": "a", "attrs": {"name": "x"}, "versions": {"name": "002|a"},
+                         "version": "002|a", "oldest": "002|a",
+                         "version_props": {"v_name": "002|a"},
+                         "place_version": "003|a", "host": "h1", "node": "n1"}
+    assert rows["b"]["attrs"] is None and rows["b"]["host"] == "h2"
 
 
 def test_every_step_names_a_statement():
