@@ -34,9 +34,19 @@ log.set_defaults(default_log_levels=[
     *log.get_default_log_levels(), "neo4j=WARN", "openstack=WARN", "kombu=WARN",
     "stevedore=WARN", "oslo_service=WARN",
 ])
-# Logs go to stderr unless a log file or the journal is configured: stdout is the
-# output of export, query and status, which scripts read.
-CONF.set_default("use_stderr", True)
+
+
+def _set_defaults(conf: cfg.ConfigOpts) -> None:
+    """graphcdm's own defaults of library options (``reset()`` clears them, so
+    :func:`load` sets them again).
+
+    Logs go to stderr unless a log file or the journal is configured: stdout is
+    the output of export, query, sync --json and status, which scripts read.
+    """
+    conf.set_default("use_stderr", True)
+
+
+_set_defaults(CONF)
 
 #: environment variable -> (group, option). The environment wins over files
 #: because containers and test harnesses configure through it.
@@ -61,6 +71,7 @@ def load(config_files: list[str] | None = None, conf: cfg.ConfigOpts = CONF) -> 
     Safe to call more than once (tests do): the second call re-reads.
     """
     conf.reset()
+    _set_defaults(conf)
     args: list[str] = []
     for path in config_files or []:
         args += ["--config-file", path]

@@ -105,3 +105,12 @@ def test_every_registered_command_explains_itself():
         assert len(result.output.splitlines()) > 3, name
     listing = runner.invoke(cli.main, ["--help"]).output
     assert all(name in listing for name in cli.COMMANDS)
+
+
+def test_logs_go_to_stderr_after_every_load():
+    """stdout is the output of export, query and sync --json: oslo.log must not write
+    there. ``ConfigOpts.reset()`` (every load) clears set_default, so load sets it again."""
+    conf = conf_mod.load([])
+    assert conf.use_stderr is True
+    conf = conf_mod.load([])
+    assert conf.use_stderr is True
