@@ -161,6 +161,8 @@ def script(name: str, candidates: dict[str, str | None], timeout: float = 900,
     except subprocess.TimeoutExpired:
         return f"timed out after {timeout:.0f} s", 124, shown
     out = done.stdout + (f"\n[stderr]\n{_tail(done.stderr)}" if done.returncode else "")
+    # the scripts print their own command: no machine paths in RESULTS.md
+    out = out.replace(sys.executable, PYTHON).replace(f"{REPO}/", "")
     print(out, flush=True)
     return out, done.returncode, shown
 
