@@ -85,7 +85,7 @@ def check_schema(conf: cfg.ConfigOpts, state: dict) -> Result:
 
 
 #: statement folders graphcdm cannot work without (top level: the writer's)
-_FOLDERS = ("", "schema", "sync", "queries")
+_FOLDERS = ("", "schema", "sync", "queries", "status")
 
 
 def check_cypher(conf: cfg.ConfigOpts, state: dict) -> Result:

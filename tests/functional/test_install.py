@@ -152,7 +152,8 @@ def _schema(driver: neo4j.Driver) -> tuple[set[str], set[str]]:
 
 def test_installed_package_works_from_outside_the_checkout(installed, dists, writer,
                                                            neo4j_driver, neo4j_uri, tmp_path):
-    """--version, replay, export, query --list and sync, with the schema made by the install."""
+    """--version, status, replay, export, query --list and sync, with the schema made by the
+    install."""
     kind, bin_dir = installed
     graphcdm = str(bin_dir / "graphcdm")
     cloud = Cloud(ComputeTopology().add_computes(count=2)
@@ -182,10 +183,25 @@ def test_installed_package_works_from_outside_the_checkout(installed, dists, wri
         _drop_schema(neo4j_driver)
         assert _schema(neo4j_driver)[0] == set()
 
+        def status() -> tuple[int, dict[str, str]]:
+            done = subprocess.run([graphcdm, "--config-file", str(conf_file), "status"],
+                                  cwd=cwd, env=env, capture_output=True, text=True,
+                                  timeout=300, check=False)
+            verdicts = {parts[1]: parts[0] for parts in
+                        (line.split() for line in done.stdout.splitlines()) if len(parts) > 1}
+            return done.returncode, verdicts
+
+        rc, verdicts = status()  # the installed statements load; the schema is missing
+        assert rc == 2 and verdicts.get("schema") == "failure", verdicts
+        assert verdicts.get("neo4j") == "ok" and verdicts.get("cypher") == "ok", verdicts
+
         cli("replay", "--no-progress", "--resolve-refs", str(SAMPLE))
         constraints, indexes = _schema(neo4j_driver)
         assert _schema_names("CONSTRAINT") <= constraints
         assert _schema_names("INDEX") <= indexes
+        rc, verdicts = status()  # no broker or listener here: only their checks may fail
+        assert {k: v for k, v in verdicts.items() if k in ("neo4j", "schema", "cypher")} == \
+            {"neo4j": "ok", "schema": "ok", "cypher": "ok"}, verdicts
 
         exported = json.loads(cli("export").stdout)
         assert [i["uuid"] for i in exported["instances"]] == [SAMPLE_UUID]
