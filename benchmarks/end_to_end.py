@@ -302,13 +302,17 @@ def _publisher(url: str, topics: dict[str, str], messages: list[dict[str, Any]],
     drivers = {k: MessagingV2Driver(transport.conf, topics=[t], transport=transport)
                for k, t in topics.items()}
     time.sleep(max(0.0, start_at - time.time()))
+    # paced from this process's own start: a publisher that started late (spawn
+    # and imports on a busy machine) must not burst to catch up, which would
+    # measure a backlog instead of the steady rate
+    begin = time.time()
     for n, msg in enumerate(messages, 1):
         kind = "legacy" if msg["event_type"].startswith("compute.") else "versioned"
         body = dict(msg, timestamp=str(dt.datetime.now(dt.UTC).replace(tzinfo=None))) \
             if restamp else msg
         drivers[kind].notify({}, body, "info", None)
         if rate:
-            ahead = start_at + n / rate - time.time()
+            ahead = begin + n / rate - time.time()
             if ahead > 0:
                 time.sleep(ahead)
     results.put(time.time())
