@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 
 from graphcdm.read import export
 from graphcdm.sim.simulator import Simulator
+from tests.functional import fixtures as support
 from tests.functional.conftest import TEST_BOLT_PORT, TEST_HTTP_PORT
 
 REPO = Path(__file__).resolve().parents[2]
@@ -129,9 +129,7 @@ def test_a_configured_neo4j_that_does_not_answer_stops_the_demo(tmp_path):
     Falling back to a local server would fill (and, on the next run, empty)
     a graph the user did not name.
     """
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead = s.getsockname()[1]  # closed again: nothing answers there
+    dead = support.free_port()  # closed again: nothing answers there
     home = tmp_path / "neo4j"
     done = _demo([*SMALL, "--home", str(home), "--bolt-port", str(dead)],
                  _env(GRAPHCDM_NEO4J_URI=f"bolt://127.0.0.1:{dead}"), timeout=60)

@@ -35,12 +35,6 @@ ONE_SHOT = {
 }
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "graphcdm.cli", *args], env=env,
                           capture_output=True, text=True, timeout=timeout, cwd=support.REPO,
@@ -50,7 +44,7 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> subproce
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "one.jsonl").write_text("{}\n")
-    port = _closed_port()
+    port = support.free_port()
     return dict(os.environ, GRAPHCDM_NEO4J_URI=f"bolt://neo4j:{NEO4J_PW}@127.0.0.1:{port}",
                 GRAPHCDM_NEO4J_PASSWORD=NEO4J_PW,
                 GRAPHCDM_TRANSPORT_URL=f"rabbit://graphcdm:{BUS_PW}@127.0.0.1:{port}/")

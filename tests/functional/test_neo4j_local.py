@@ -7,23 +7,17 @@ test server is untouched; the jars come from the shared cache.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
+from tests.functional.fixtures import free_port
 
 #: Free ports, not fixed ones: two checkouts running this test at once
 #: must not meet on one port.
-BOLT, HTTP = _free_port(), _free_port()
+BOLT, HTTP = free_port(), free_port()
 PORTS = ["--bolt-port", str(BOLT), "--http-port", str(HTTP)]
 
 
