@@ -312,7 +312,19 @@ class GraphWriter:
     # -- writes ---------------------------------------------------------
     def apply(self, changes: Sequence[Change]) -> dict[str, int]:
         """Commit a batch; returns Neo4j's update counters summed over statements."""
-        work = rows_by_statement(changes)
+        return self.apply_parts([changes])
+
+    def apply_parts(self, parts: Sequence[Sequence[Change]]) -> dict[str, int]:
+        """Commit parts of a batch in one transaction, the plan run part after part.
+
+        Why parts: within one plan run the statements' order, not the
+        notifications' arrival order, decides between changes whose versions
+        tie (a repeated message id with other content, where the first
+        content committed wins: see docs/ARCHITECTURE.md). A caller that cuts
+        its batch before each repeated notification key gets what applying
+        the notifications one by one gives, still in one commit.
+        """
+        work = [pair for part in parts for pair in rows_by_statement(part)]
         if not work:
             return {}
         return self._write(_run_plan, work)

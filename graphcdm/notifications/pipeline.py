@@ -112,6 +112,34 @@ def classify(item: Notification | Rejected) -> Outcome:
     return Outcome("applied", changes)
 
 
+def in_arrival_order(items: list[Notification | Rejected],
+                     outcomes: list[Outcome]) -> list[list[Change]]:
+    """The batch's changes, cut before each notification whose key (time and
+    message id, ``Notification.version``) the current part already holds. Pure.
+
+    Why: a repeated message id with other content is resolved by "the first
+    content committed wins" (docs/ARCHITECTURE.md), and inside one run of
+    the writer's plan "first" would be the statements' order, not the
+    arrival order; so whether the listener happened to batch the twins
+    together changed the graph. Cut into parts (committed in one
+    transaction, :meth:`GraphWriter.apply_parts`), a batch gives what its
+    notifications applied one by one give. nova's message ids are uuid4s,
+    so real batches have one part.
+    """
+    parts: list[list[Change]] = [[]]
+    keys: set[str] = set()
+    for item, outcome in zip(items, outcomes, strict=True):
+        if not outcome.changes:
+            continue
+        key = item.version
+        if key in keys:
+            parts.append([])
+            keys = set()
+        keys.add(key)
+        parts[-1].extend(outcome.changes)
+    return parts
+
+
 class Pipeline:
     """Applies batches of notifications through one :class:`GraphWriter`."""
 
@@ -153,7 +181,8 @@ class Pipeline:
         outcomes = [classify(item) for item in items]
         changes = [c for o in outcomes for c in o.changes]
         try:
-            counters = self.writer.apply(changes) if changes else {}
+            counters = self.writer.apply_parts(in_arrival_order(items, outcomes)) \
+                if changes else {}
         except REFUSED as exc:
             LOG.warning("Neo4j refused a batch of %d (%s); applying one by one",
                         len(outcomes), type(exc).__name__)
