@@ -19,6 +19,12 @@ of its own. Phases (``--phases``):
     ``--seconds`` each, paced; p50/p99/max of commit time minus each
     notification's timestamp (stamped at publish, as nova's Notifier
     stamps it), the achieved publish rate, and batches formed.
+``scaleout``
+    The drain again, by ``--scaleout`` listener processes (1,2 by default)
+    on one pool, each a whole graphcdm listener (its own transport, driver
+    and executor), started together once every process is connected:
+    whether competing consumers add throughput when one process's
+    oslo.messaging/kombu poll loop is the limit (see RESULTS.md).
 ``evacuation``
     A cloud of ``--evac-cloud`` nodes/instances (1,000/20,000) loaded
     first, then ``--evac-hosts`` (40) hosts fail and their instances are
@@ -73,7 +79,7 @@ from graphcdm.notifications.stats import percentile  # noqa: E402
 from graphcdm.read import export  # noqa: E402
 from graphcdm.sim.simulator import Simulator  # noqa: E402
 
-PHASES = ("drain", "e2e", "latency", "evacuation")
+PHASES = ("drain", "e2e", "latency", "scaleout", "evacuation")
 
 
 def stream(count: int, seed: int = 1) -> list[dict[str, Any]]:
@@ -108,18 +114,14 @@ class Bench:
         self.writer.ensure_schema()
 
     def _conf(self, topics: dict[str, str], pool: str, batching: str) -> Any:
-        conf = conf_mod.load([])
-        conf.set_override("uri", self.args.uri, group="neo4j")
-        for key, value in {"topics": list(topics.values()), "pool": pool, "exchange": "nova",
-                           "batching": batching, "batch_size": self.args.batch_size,
-                           "batch_timeout": self.args.batch_timeout,
-                           "executor_threads": self.args.threads,
-                           "transport_url": self.args.transport_url}.items():
-            conf.set_override(key, value, group="notifications")
-        conf.set_override("port", 0, group="metrics")
-        conf.set_override("log_interval", 0, group="metrics")
-        conf.set_override("interval", 0, group="sync")
-        return conf
+        return listener_conf(self._settings(topics, pool, batching))
+
+    def _settings(self, topics: dict[str, str], pool: str, batching: str) -> dict[str, Any]:
+        a = self.args
+        return {"uri": a.uri, "topics": list(topics.values()), "pool": pool,
+                "batching": batching, "batch_size": a.batch_size,
+                "batch_timeout": a.batch_timeout, "executor_threads": a.threads,
+                "transport_url": a.transport_url}
 
     # -- the parts every phase shares ----------------------------------------
     def publish(self, messages: list[dict[str, Any]], topics: dict[str, str], rate: float,
@@ -217,6 +219,38 @@ class Bench:
                 f"{got['batches']} batches, mean {got['count'] / max(1, got['batches']):.0f}); "
                 f"raw Neo4j ceiling, same rows at batch {self.args.batch_size}: "
                 f"{ceil['rate']:,.0f}/s; ratio {rate / ceil['rate']:.2f}")
+
+    def scaleout(self, messages: list[dict[str, Any]], counts: list[int]) -> str:
+        """The pre-filled drain by N listener processes on one pool, for each N."""
+        rates = {}
+        for n in counts:
+            self.empty()
+            tag = uuid.uuid4().hex[:8]
+            topics = {"versioned": f"versioned_notifications_bench_{tag}",
+                      "legacy": f"notifications_bench_{tag}"}
+            pool = f"graphcdm-bench-{tag}"
+            settings = self._settings(topics, pool, self.args.batching)
+            try:
+                declare = Listener(listener_conf(settings), writer=self.writer,
+                                   transport=self.transport)
+                declare.start()  # declares the pool's queue and bindings
+                declare.stop()
+                declare.wait()
+                self.publish(messages, topics, 0)
+                rates[n] = len(messages) / _drain_by_processes(settings, n, len(messages))
+            finally:
+                for queue in [pool] + [f"{t}.info" for t in topics.values()]:
+                    _delete_queue(self.args.transport_url, queue)
+        ceil = self.ceiling(messages, self.args.batch_size)
+        base = rates[counts[0]]
+        self.results["scaleout"] = {"rates": {str(n): r for n, r in rates.items()},
+                                    "ceiling": ceil["rate"]}
+        shown = "; ".join(f"{n} process{'es' if n > 1 else ''} {r:,.0f}/s "
+                          f"(x{r / base:.2f}, ratio {r / ceil['rate']:.2f})"
+                          for n, r in rates.items())
+        return (f"scale-out drain of {len(messages):,} pre-filled notifications, listener "
+                f"processes on one pool: {shown}; raw Neo4j ceiling, same rows at batch "
+                f"{self.args.batch_size}: {ceil['rate']:,.0f}/s")
 
     def e2e(self, messages: list[dict[str, Any]]) -> str:
         self.empty()
@@ -319,6 +353,68 @@ def _publisher(url: str, topics: dict[str, str], messages: list[dict[str, Any]],
     transport.cleanup()
 
 
+def listener_conf(settings: dict[str, Any]) -> Any:
+    """graphcdm's configuration for one benchmark listener (no metrics, no resync)."""
+    conf = conf_mod.load([])
+    conf.set_override("uri", settings["uri"], group="neo4j")
+    for key, value in settings.items():
+        if key != "uri":
+            conf.set_override(key, value, group="notifications")
+    conf.set_override("exchange", "nova", group="notifications")
+    conf.set_override("port", 0, group="metrics")
+    conf.set_override("log_interval", 0, group="metrics")
+    conf.set_override("interval", 0, group="sync")
+    return conf
+
+
+def _drain_by_processes(settings: dict[str, Any], n: int, total: int) -> float:
+    """Seconds for ``n`` listener processes on one pool to process ``total``
+    queued notifications, from the moment all of them start consuming."""
+    ctx = mp.get_context("spawn")
+    ready, go, stop = ctx.Barrier(n + 1), ctx.Event(), ctx.Event()
+    processed = [ctx.Value("q", 0) for _ in range(n)]
+    procs = [ctx.Process(target=_listener_process, args=(settings, ready, go, stop, c))
+             for c in processed]
+    for proc in procs:
+        proc.start()
+    try:
+        ready.wait(timeout=120)  # every process imported, its driver connected
+        start = time.time()
+        go.set()
+        deadline = time.monotonic() + 900
+        while sum(c.value for c in processed) < total:
+            if time.monotonic() > deadline or not any(p.is_alive() for p in procs):
+                raise SystemExit(f"scale-out drain stopped at "
+                                 f"{sum(c.value for c in processed):,} of {total:,}")
+            time.sleep(0.002)
+        return time.time() - start
+    finally:
+        stop.set()
+        for proc in procs:
+            proc.join(timeout=60)
+
+
+def _listener_process(settings: dict[str, Any], ready: Any, go: Any, stop: Any,
+                      processed: Any) -> None:
+    """One whole listener (own transport, driver, executor) until ``stop``."""
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
+    driver = neo4j.GraphDatabase.driver(settings["uri"], auth=None,
+                                        notifications_min_severity="OFF")
+    driver.verify_connectivity()
+    listener = Listener(listener_conf(settings), writer=GraphWriter(driver, "neo4j"))
+    ready.wait(timeout=120)
+    go.wait(timeout=120)
+    listener.start()
+    try:
+        while not stop.wait(0.005):
+            processed.value = listener.counts.processed
+    finally:
+        listener.stop()
+        listener.wait()
+        driver.close()
+
+
 def _delete_queue(url: str, name: str) -> None:
     import kombu
 
@@ -356,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-timeout", type=float, default=0.2)
     p.add_argument("--publishers", type=int, default=3, help="publisher processes")
     p.add_argument("--threads", type=int, default=1, help="listener executor threads")
+    p.add_argument("--scaleout", default="1,2",
+                   help="listener processes on one pool, scaleout phase [1,2]")
     p.add_argument("--quick", action="store_true",
                    help="development sizes: 5,000 notifications, 4 s per rate, a 200/4,000 "
                         "cloud with 8 hosts failing")
@@ -388,6 +486,9 @@ def main(argv: list[str] | None = None) -> int:
                 other = "timeout" if args.batching == "group" else "group"
                 print(bench.latency(messages[:int(1000 * args.seconds)], 1000, other),
                       flush=True)
+        if "scaleout" in phases:
+            counts = [int(n) for n in args.scaleout.split(",") if n.strip()]
+            print(bench.scaleout(messages[:args.count], counts), flush=True)
         if "evacuation" in phases:
             print(bench.evacuation(), flush=True)
     finally:

@@ -11,7 +11,8 @@ b. the listener through RabbitMQ (benchmarks/end_to_end.py): drain from a
    pre-filled queue, end to end with the publishers' own rate beside it,
    event-to-commit latency at 100, 1,000 and 3,000 notifications/s (and
    1,000/s with oslo.messaging's own batching for comparison), and a mass
-   evacuation (1,000 nodes / 20,000 instances, 40 hosts fail), each beside
+   evacuation (1,000 nodes / 20,000 instances, 40 hosts fail), and the drain
+   by 1 and 2 listener processes on one pool, each beside
    the raw Neo4j ceiling (or floor) of the same rows in the same run;
 c. resync time by cloud size (benchmarks/sync_time.py), against the raw
    ceiling of loading the same cloud;
@@ -281,6 +282,12 @@ class Run:
                                      "met" if met else "missed", ""))
             else:
                 self.targets.append((label, figures, "reported", ""))
+        if "scaleout" in got:
+            so = got["scaleout"]
+            self.targets.append((
+                "drain by listener processes on one pool (competing consumers)",
+                ", ".join(f"{n}: {r:,.0f}/s" for n, r in so["rates"].items())
+                + f" (ceiling {so['ceiling']:,.0f}/s)", "reported", ""))
         if "evacuation" in got:
             ev = got["evacuation"]
             ok = ev["converged_s"] <= 2 and ev["equal"]
