@@ -41,23 +41,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from graphcdm import conf as conf_mod  # noqa: E402
 from graphcdm.graph.writer import GraphWriter  # noqa: E402
 from graphcdm.sync import SyncReport, resync  # noqa: E402
-from tests.functional.emulators import Aggregate, Cloud, ComputeTopology  # noqa: E402
+from tests.functional.emulators import Aggregate, Cloud, ComputeTopology, Instance  # noqa: E402
 
 
 def topology(nodes: int, instances: int, seed: int = 1) -> ComputeTopology:
     """Evenly spread instances, mixed flavors (some boot-from-volume), 4 aggregates."""
+    from watcher.tests.functional.topology import DEFAULT_PROJECT_ID  # after emulators
+
     rnd = random.Random(seed)
     t = ComputeTopology().add_computes(count=nodes, vcpus=64, memory=262144, disk=2000,
                                        vcpu_ratio=4.0, memory_ratio=1.5, vcpu_reserved=2)
     hosts = [n.hostname for n in t.compute_nodes]
     per, extra = divmod(instances, nodes)
+    # what ComputeTopology.add_instances builds, host by host, without its
+    # scan of every instance so far per call (quadratic: a 1,000,000-instance
+    # cloud never finished building)
+    vm = 1
     for i, host in enumerate(hosts):
         count = per + (1 if i < extra else 0)
         if count:
             vcpus = rnd.choice((1, 2, 4))
-            t.add_instances(computes=[host], count=count, vcpus=vcpus, memory=vcpus * 2048,
-                            disk=20 * vcpus, swap=rnd.choice((0, 512, 2048)),
-                            bfv=rnd.random() < 0.1)
+            size = {"vcpus": vcpus, "memory": vcpus * 2048, "disk": 20 * vcpus,
+                    "swap": rnd.choice((0, 512, 2048)), "bfv": rnd.random() < 0.1}
+            for _ in range(count):
+                t.instances.append(Instance(uuid="", name=f"vm-{vm}", host=host,
+                                            project_id=DEFAULT_PROJECT_ID, **size))
+                vm += 1
     for a in range(4):
         t.aggregates.append(Aggregate(id=a + 1, name=f"agg-{a + 1}",
                                       hosts=hosts[a::4], metadata={"tier": str(a)}))
