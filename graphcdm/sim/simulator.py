@@ -159,7 +159,6 @@ class Simulation:
     emitted: int = 0
 
 
-
 class _Live(dict):
     """The live instances by uuid, in the order they were first added, plus
     which of them each host holds.
@@ -193,6 +192,7 @@ class _Live(dict):
     def on_host(self, host: str) -> list[str]:
         """The uuids of the live instances on ``host``, in the live order."""
         return sorted(self._by_host.get(host, ()), key=self._rank.__getitem__)
+
 
 @dataclass
 class Simulator:
