@@ -62,6 +62,15 @@ RETRYABLE = (nex.ServiceUnavailable, nex.SessionExpired, nex.TransientError,
 #: makes it worse, and the caller requeues with its own back-off.
 SECURITY_CODE = "Neo.ClientError.Security."
 
+#: ClientErrors about the database's state, not the data: the database is
+#: missing, stopping or starting (``Database.DatabaseNotFound``,
+#: ``Database.DatabaseUnavailable``), not the writer (``Cluster.*``) or a
+#: transaction the server ended (``Transaction.LockClientStopped``,
+#: ``Transaction.Terminated``), besides the security codes above.
+DATABASE_CODES = (SECURITY_CODE, "Neo.ClientError.Database.", "Neo.ClientError.Cluster.",
+                  "Neo.ClientError.Transaction.LockClientStopped",
+                  "Neo.ClientError.Transaction.Terminated")
+
 #: Driver errors about how we connect (TLS and certificate configuration).
 CONNECTION_CONFIG = (nex.ConfigurationError,)
 
@@ -81,6 +90,13 @@ def is_security_error(exc: BaseException) -> bool:
     code = getattr(exc, "code", None)
     return isinstance(exc, nex.Neo4jError) and isinstance(code, str) and \
         code.startswith(SECURITY_CODE)
+
+
+def is_database_fault(exc: BaseException) -> bool:
+    """The error is about the database or the client (see DATABASE_CODES), not the data."""
+    code = getattr(exc, "code", None)
+    return isinstance(exc, nex.Neo4jError) and isinstance(code, str) and \
+        code.startswith(DATABASE_CODES)
 
 
 def _instance_writes(batch: Batch) -> Rows:
@@ -329,6 +345,24 @@ class GraphWriter:
             return {}
         return self._write(_run_plan, work)
 
+    def confirm_writable(self) -> None:
+        """Raise :class:`WriteFailed` unless Neo4j commits a write transaction now.
+
+        Why: a refusal is blamed on the data only while the database is well.
+        A server stopping or starting answers a transaction with errors that
+        look like the data's (``DatabaseError``s, ClientErrors of other
+        codes); a notification rejected then is acknowledged and lost. The
+        pipeline asks this before it rejects a notification for Neo4j's
+        refusal, and requeues instead when the database is not well.
+        """
+        try:
+            self._write(_probe_tx)
+        except WriteFailed:
+            raise
+        except nex.Neo4jError as exc:
+            raise WriteFailed(f"Neo4j cannot take writes: {type(exc).__name__}: "
+                              f"{getattr(exc, 'code', None) or str(exc)[:200]}") from exc
+
     def fold_placeholders(self) -> int:
         """Fold host-only placeholder nodes into the real node of their host.
 
@@ -387,6 +421,8 @@ class GraphWriter:
         except nex.Neo4jError as exc:
             if is_security_error(exc):
                 raise WriteFailed(f"Neo4j refuses this client: {exc.code}") from exc
+            if is_database_fault(exc):
+                raise WriteFailed(f"Neo4j cannot take writes: {exc.code}") from exc
             raise
         except CONNECTION_CONFIG as exc:
             raise WriteFailed(f"Neo4j connection misconfigured: {type(exc).__name__}: "
@@ -415,6 +451,10 @@ class GraphWriter:
             if progress:
                 progress(start + len(chunk))
         return totals
+
+
+def _probe_tx(t: neo4j.ManagedTransaction) -> None:
+    t.run("RETURN 1").consume()
 
 
 def _run_plan(t: neo4j.ManagedTransaction, work: list[tuple[str, Rows | FromGraph]]

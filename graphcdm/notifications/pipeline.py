@@ -209,6 +209,7 @@ class Pipeline:
             try:
                 counters = self.writer.apply(outcome.changes)
             except REFUSED as exc:
+                self.writer.confirm_writable()  # WriteFailed: the database's fault, requeue
                 outcome.status = "rejected"
                 outcome.reason = f"Neo4j refused it: {type(exc).__name__}: {exc}"[:500]
                 outcome.changes = []

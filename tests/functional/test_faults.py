@@ -1,6 +1,7 @@
 """Faults of issue 16 against real components: repeated message ids, a compute clock
 years ahead followed by a resync (Watcher's nova emulator), credentials rotated
-mid-stream (a Neo4j of its own with authentication on), and the dead-letter
+mid-stream (a Neo4j of its own with authentication on), a database that
+is not there (the database's fault, not the data's), and the dead-letter
 file's round trip through ``graphcdm replay``.
 
 Each asserts the outcome, never that a function was called: the graph after
@@ -23,7 +24,7 @@ from click.testing import CliRunner
 
 from graphcdm import neo4jlocal
 from graphcdm.cli import main
-from graphcdm.graph.writer import GraphWriter
+from graphcdm.graph.writer import GraphWriter, WriteFailed
 from graphcdm.notifications import envelope
 from graphcdm.notifications.listener import Listener
 from graphcdm.notifications.pipeline import Pipeline
@@ -187,6 +188,27 @@ def test_unbounded_a_lying_clock_would_win_over_the_resync(writer, sconf, cloud)
 
 # --------------------------------------------------------------------------
 # credentials rotated mid-stream
+
+
+def test_a_database_that_is_not_there_requeues_and_rejects_nothing(writer, neo4j_driver):
+    """``Neo.ClientError.Database.DatabaseNotFound`` is a ClientError, as the
+    data's refusals are, but it is about the database (a database being
+    created, dropped or not yet started answers it too): the batch must come
+    back for later (WriteFailed: the listener requeues, replay stops), and no
+    notification is rejected and acknowledged for it."""
+    clock = emitter.Clock()
+    stream = [note(emitter.instance_event("instance.create.end", emitter.Instance(A, "h1", "n1"),
+                                          timestamp=clock())),
+              note(emitter.service_event("service.update", "h1", disabled=True,
+                                         timestamp=clock()))]
+    missing = Pipeline(GraphWriter(neo4j_driver, "graphcdm-not-there", retries=0))
+    with pytest.raises(WriteFailed, match="Neo.ClientError.Database.DatabaseNotFound"):
+        missing.apply(stream)
+    assert missing.counts.rejected == 0 and missing.counts.applied == 0
+    # the same batch, once the database is there, is applied whole
+    outcomes = Pipeline(writer).apply(stream)
+    assert [o.status for o in outcomes] == ["applied", "applied"]
+    assert placement(writer) == {A: "n1"}
 
 
 @pytest.fixture(scope="module")
