@@ -144,6 +144,11 @@ class Service:
     #: forced down is down, a service.create is up, other updates say nothing
     known_state: str | None = None
 
+    @property
+    def usable(self) -> bool:
+        """The scheduler may place an instance here: enabled and not forced down."""
+        return not self.disabled and not self.forced_down
+
 
 @dataclass
 class Simulation:
@@ -369,13 +374,13 @@ class Simulator:
 
     # -- choices --------------------------------------------------------
     def _usable_hosts(self) -> list[str]:
-        return [h for h, s in self.services.items() if not s.disabled and not s.forced_down]
+        return [h for h, s in self.services.items() if s.usable]
 
     def _usable_more_than(self, n: int) -> bool:
         """``len(self._usable_hosts()) > n``, stopping at the first n + 1."""
         found = 0
         for s in self.services.values():
-            if not s.disabled and not s.forced_down:
+            if s.usable:
                 found += 1
                 if found > n:
                     return True
@@ -385,8 +390,7 @@ class Simulator:
         """A random enabled, up host other than ``avoid`` (as the scheduler picks one)."""
         for _ in range(32):  # most hosts are usable: sample, do not scan
             host = self.hosts[self.rng.randrange(len(self.hosts))]
-            svc = self.services[host]
-            if host != avoid and not svc.disabled and not svc.forced_down:
+            if host != avoid and self.services[host].usable:
                 return host
         hosts = [h for h in self._usable_hosts() if h != avoid]
         return self.rng.choice(hosts) if hosts else None
