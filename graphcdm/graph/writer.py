@@ -52,9 +52,25 @@ from graphcdm.graph.changes import (
 
 LOG = logging.getLogger(__name__)
 
-#: Errors after which trying again later can succeed.
+#: Errors after which trying again later can succeed (see :func:`is_retryable`).
 RETRYABLE = (nex.ServiceUnavailable, nex.SessionExpired, nex.TransientError,
              nex.IncompleteCommit, ConnectionError, OSError)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Trying again later can succeed: a RETRYABLE error, bare or as the cause
+    of a ``ResultFailedError``.
+
+    Why the cause: when the connection dies in the middle of a transaction,
+    the driver may raise the connection error (retryable) not from the
+    statement that met it but as the cause of a ``ResultFailedError`` ("this
+    result or another result in the same transaction has encountered an
+    error"), which the driver itself does not retry. Seen under four
+    concurrent writers (tests/functional/test_properties.py).
+    """
+    if isinstance(exc, nex.ResultFailedError) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    return isinstance(exc, RETRYABLE)
 
 
 #: The server refusing *us*, not the data (credentials, rate limit, rights):
@@ -407,7 +423,7 @@ class GraphWriter:
 
     def _retrying(self, fn: Any, *args: Any) -> Any:
         retryer = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(RETRYABLE),
+            retry=tenacity.retry_if_exception(is_retryable),
             stop=tenacity.stop_after_attempt(self.retries + 1),
             wait=tenacity.wait_exponential(multiplier=0.5, max=self.max_backoff),
             before_sleep=_log_retry,
@@ -415,18 +431,11 @@ class GraphWriter:
         )
         try:
             return retryer(fn, *args)
-        except RETRYABLE as exc:
-            raise WriteFailed(f"Neo4j write failed after {self.retries + 1} attempts: "
-                              f"{type(exc).__name__}: {exc}") from exc
-        except nex.Neo4jError as exc:
-            if is_security_error(exc):
-                raise WriteFailed(f"Neo4j refuses this client: {exc.code}") from exc
-            if is_database_fault(exc):
-                raise WriteFailed(f"Neo4j cannot take writes: {exc.code}") from exc
-            raise
-        except CONNECTION_CONFIG as exc:
-            raise WriteFailed(f"Neo4j connection misconfigured: {type(exc).__name__}: "
-                              f"{str(exc)[:200]}") from exc
+        except Exception as exc:
+            failed = _write_failed(exc, self.retries + 1)
+            if failed is None:
+                raise  # the data's: the caller isolates it
+            raise failed from exc
 
     # -- resync (graphcdm.sync) -------------------------------------------
     #: Statements of cypher/sync/ that write, each for UNWIND $rows batches.
@@ -474,6 +483,21 @@ def _fold_tx(t: neo4j.ManagedTransaction) -> int:
     """The plan's last two steps on their own; how many placeholders were folded."""
     _run_plan(t, [("service_upsert", FROM_PLACEHOLDERS)])
     return tx.value(t, "fold_placeholders", "folded")
+
+
+def _write_failed(exc: Exception, attempts: int) -> WriteFailed | None:
+    """The WriteFailed ``exc`` amounts to (the database's fault), or None (the data's)."""
+    if is_retryable(exc):
+        return WriteFailed(f"Neo4j write failed after {attempts} attempts: "
+                           f"{type(exc).__name__}: {exc}")
+    if is_security_error(exc):
+        return WriteFailed(f"Neo4j refuses this client: {getattr(exc, 'code', None)}")
+    if is_database_fault(exc):
+        return WriteFailed(f"Neo4j cannot take writes: {getattr(exc, 'code', None)}")
+    if isinstance(exc, CONNECTION_CONFIG):
+        return WriteFailed(f"Neo4j connection misconfigured: {type(exc).__name__}: "
+                           f"{str(exc)[:200]}")
+    return None
 
 
 def _log_retry(state: tenacity.RetryCallState) -> None:

@@ -1,8 +1,12 @@
-"""The writer's plan (graphcdm.graph.writer.PLAN): which statements a batch runs, in order. Pure.
+"""The writer's plan (graphcdm.graph.writer.PLAN): which statements a batch runs, in
+order; and whose fault an error is (retried, requeued or the data's). Pure.
 
 What each statement does to the graph is tested against Neo4j in
 tests/functional/test_writer.py and, whole streams, in test_scenarios.py.
 """
+
+import neo4j.exceptions as nex
+import pytest
 
 from graphcdm.graph import cypher
 from graphcdm.graph.changes import (
@@ -13,7 +17,15 @@ from graphcdm.graph.changes import (
     ServiceDelete,
     ServiceUpsert,
 )
-from graphcdm.graph.writer import PLAN, FromGraph, node_rows, rows_by_statement
+from graphcdm.graph.writer import (
+    PLAN,
+    FromGraph,
+    GraphWriter,
+    WriteFailed,
+    is_retryable,
+    node_rows,
+    rows_by_statement,
+)
 
 
 def test_rows_group_by_statement():
@@ -109,3 +121,54 @@ def test_one_row_per_instance_carries_its_attributes_and_its_move():
 def test_every_step_names_a_statement():
     for step in PLAN:
         assert cypher.load(step.statement)
+
+
+# -- whose fault an error is: retried, requeued (WriteFailed) or the data's -----
+
+
+def _failed_result(cause: BaseException) -> Exception:
+    """A ResultFailedError as the driver raises it: ``from`` the error met."""
+    try:
+        raise nex.ResultFailedError(None, "The result has failed.") from cause
+    except nex.ResultFailedError as exc:
+        return exc
+
+
+def _flaky(*errors: BaseException):
+    """A unit of work that raises ``errors`` in turn, then returns 'committed'."""
+    pending = list(errors)
+
+    def fn():
+        if pending:
+            raise pending.pop(0)
+        return "committed"
+    return fn
+
+
+def test_a_lost_connection_wrapped_in_a_failed_result_is_retried():
+    """The driver raises a connection lost mid-transaction as the cause of a
+    ResultFailedError, which it does not retry itself (test_properties.py
+    under four concurrent writers): the writer retries it."""
+    writer = GraphWriter(None, "neo4j", retries=2, max_backoff=0.01)
+    fn = _flaky(_failed_result(nex.SessionExpired("defunct connection")))
+    assert writer._retrying(fn) == "committed"
+    assert is_retryable(_failed_result(nex.ServiceUnavailable("gone")))
+
+
+def test_a_failed_result_caused_by_the_data_is_the_datas():
+    syntax = nex.ClientError._hydrate_neo4j(code="Neo.ClientError.Statement.TypeError",
+                                            message="x")
+    writer = GraphWriter(None, "neo4j", retries=2, max_backoff=0.01)
+    with pytest.raises(nex.ResultFailedError):
+        writer._retrying(_flaky(_failed_result(syntax)))
+    assert not is_retryable(_failed_result(syntax))
+
+
+def test_a_missing_database_and_a_lasting_outage_are_the_databases_fault():
+    missing = nex.ClientError._hydrate_neo4j(code="Neo.ClientError.Database.DatabaseNotFound",
+                                             message="no such database")
+    writer = GraphWriter(None, "neo4j", retries=1, max_backoff=0.01)
+    with pytest.raises(WriteFailed, match="DatabaseNotFound"):
+        writer._retrying(_flaky(missing))
+    with pytest.raises(WriteFailed, match="after 2 attempts"):
+        writer._retrying(_flaky(*[nex.ServiceUnavailable("down")] * 3))
