@@ -101,18 +101,21 @@ class WriteFailed(RuntimeError):
     """
 
 
-def is_security_error(exc: BaseException) -> bool:
-    """The server refused the client (auth, rate limit, forbidden), not the data."""
+def _has_code(exc: BaseException, prefixes: str | tuple[str, ...]) -> bool:
+    """``exc`` is a server error whose Neo4j status code starts with ``prefixes``."""
     code = getattr(exc, "code", None)
     return isinstance(exc, nex.Neo4jError) and isinstance(code, str) and \
-        code.startswith(SECURITY_CODE)
+        code.startswith(prefixes)
+
+
+def is_security_error(exc: BaseException) -> bool:
+    """The server refused the client (auth, rate limit, forbidden), not the data."""
+    return _has_code(exc, SECURITY_CODE)
 
 
 def is_database_fault(exc: BaseException) -> bool:
     """The error is about the database or the client (see DATABASE_CODES), not the data."""
-    code = getattr(exc, "code", None)
-    return isinstance(exc, nex.Neo4jError) and isinstance(code, str) and \
-        code.startswith(DATABASE_CODES)
+    return _has_code(exc, DATABASE_CODES)
 
 
 def _instance_writes(batch: Batch) -> Rows:
@@ -372,9 +375,7 @@ class GraphWriter:
         refusal, and requeues instead when the database is not well.
         """
         try:
-            self._write(_probe_tx)
-        except WriteFailed:
-            raise
+            self._write(_probe_tx)  # the database's faults already raise WriteFailed
         except nex.Neo4jError as exc:
             raise WriteFailed(f"Neo4j cannot take writes: {type(exc).__name__}: "
                               f"{getattr(exc, 'code', None) or str(exc)[:200]}") from exc
